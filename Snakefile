@@ -1,0 +1,20 @@
+# The thesis workflow. Read it as a table of contents: settings, the rule files, the top target.
+#   snakemake --cores 4 thesis.pdf                     the whole thesis
+#   snakemake --cores 4 results/lth_mnist1d/summary.json   one experiment
+#   snakemake --cores 4 figures/lth_accuracy.pdf       one figure
+import sys
+
+configfile: "config/config.yaml"
+
+# Jobs run the packages with the interpreter that runs Snakemake, so an unactivated
+# .venv/bin/snakemake still uses the project's environment.
+PYTHON = sys.executable
+
+include: "rules/experiments.smk"
+include: "rules/figures.smk"
+include: "rules/thesis.smk"
+
+
+rule all:
+    input:
+        "thesis.pdf",

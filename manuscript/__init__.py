@@ -1,0 +1,1 @@
+"""The document room: pandoc filters, bibliography links, fonts and the PDF build."""

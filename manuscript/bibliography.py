@@ -1,0 +1,85 @@
+"""The bibliography as data: entries from references.bib and the library link each one gets.
+
+A link is chosen in this order: an arXiv identifier (from `eprint`, which pandoc turns into an
+arxiv.org URL, or an arXiv DOI), then a DOI, then the entry's url. Each goes through a pattern
+from document metadata (`library-links`), so another university's proxy is a metadata change.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from manuscript.errors import SourceError
+from manuscript.pandoc import read_json
+
+_ENTRY_START = re.compile(r"^[ \t]*@(?P<type>\w+)\s*\{\s*(?P<key>[^,\s]+)\s*,", re.M)
+_ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/(?P<id>[^?#\s]+?)(?:v\d+)?(?:\.pdf)?$", re.I)
+_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(?P<id>.+)$", re.I)
+
+
+@dataclass(frozen=True)
+class LinkPatterns:
+    arxiv: str
+    doi: str
+    url: str
+
+
+def read_entries(path: str | Path) -> dict[str, dict]:
+    """CSL-JSON entries by key; a syntax error or a duplicate key names the file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError("bibliography file does not exist", str(path))
+    entry_lines(path)  # duplicate keys: pandoc would silently keep one of them
+    try:
+        entries = read_json([str(path), "-f", "bibtex", "-t", "csljson"])
+    except SourceError as error:
+        raise _explain(error, path) from None
+    return {entry["id"]: entry for entry in entries}
+
+
+def entry_lines(path: Path) -> dict[str, int]:
+    """Line of each entry's `@type{key,`; a key defined twice is an error at its second line."""
+    text = path.read_text(encoding="utf-8")
+    lines: dict[str, int] = {}
+    for match in _ENTRY_START.finditer(text):
+        if match["type"].lower() in {"comment", "preamble", "string"}:
+            continue
+        line = text.count("\n", 0, match.start()) + 1
+        if match["key"] in lines:
+            raise SourceError(f"duplicate key '{match['key']}' (first at line {lines[match['key']]})", str(path), line)
+        lines[match["key"]] = line
+    return lines
+
+
+def _explain(error: SourceError, path: Path) -> SourceError:
+    """Pandoc reports an unclosed brace at the end of the file; point at the entry instead."""
+    if "end of input" not in error.message:
+        return error
+    line = _unclosed_entry_line(path.read_text(encoding="utf-8"))
+    return SourceError("entry is not closed (unbalanced braces)", str(path), line or error.line)
+
+
+def _unclosed_entry_line(text: str) -> int | None:
+    starts = [m.start() for m in _ENTRY_START.finditer(text)] + [len(text)]
+    for start, end in zip(starts, starts[1:]):
+        if text.count("{", start, end) != text.count("}", start, end):
+            return text.count("\n", 0, start) + 1
+    return None
+
+
+def arxiv_id(entry: dict) -> str | None:
+    match = _ARXIV_URL.search(entry.get("URL", "")) or _ARXIV_DOI.match(entry.get("DOI", ""))
+    return match["id"] if match else None
+
+
+def library_link(entry: dict, patterns: LinkPatterns) -> str | None:
+    """The library URL for one CSL entry, or None when it has no arXiv id, DOI or url."""
+    if identifier := arxiv_id(entry):
+        return patterns.arxiv.replace("{arxiv}", identifier)
+    if doi := entry.get("DOI"):
+        return patterns.doi.replace("{doi}", quote(doi, safe="/:;()._-"))
+    if url := entry.get("URL"):
+        return patterns.url.replace("{url}", url)
+    return None

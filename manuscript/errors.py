@@ -1,0 +1,44 @@
+"""Errors that point at the line of the source file that caused them.
+
+Pandoc's AST carries no source positions for pandoc markdown, so a filter that finds a problem
+knows *what* is wrong (an unknown key, a missing file) but not *where*. `locate` searches the
+chapter files for the offending text and turns that into ``file:line``.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+
+class SourceError(Exception):
+    """A problem in an input file; str() is the one-line message the build prints."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None):
+        self.message, self.file, self.line = message, file, line
+        super().__init__(self.oneline())
+
+    def oneline(self) -> str:
+        where = self.file or "<input>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+def locate(pattern: str, files: list[str], *, regex: bool = False) -> tuple[str | None, int | None]:
+    """First (file, line) where `pattern` occurs in `files`, or (None, None)."""
+    needle = re.compile(pattern if regex else re.escape(pattern))
+    for name in files:
+        try:
+            lines = Path(name).read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        for number, text in enumerate(lines, start=1):
+            if needle.search(text):
+                return name, number
+    return (files[0] if len(files) == 1 else None), None
+
+
+def error_at(message: str, pattern: str, files: list[str], *, regex: bool = False) -> SourceError:
+    """A SourceError placed at the first occurrence of `pattern` in the chapter files."""
+    file, line = locate(pattern, files, regex=regex)
+    return SourceError(message, file, line)

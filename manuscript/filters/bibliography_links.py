@@ -1,0 +1,71 @@
+"""Bibliography links: each entry citeproc wrote becomes a link into the university library.
+
+Runs after citeproc, which leaves one ``Div #ref-KEY`` per entry. The entry's text (without its
+``[n]`` label) is wrapped in a link built from metadata `library-links` (patterns with
+``{arxiv}``, ``{doi}`` and ``{url}``). An entry with no arXiv id, DOI or url cannot be linked,
+so the build stops and names its line in the .bib file.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import panflute as pf
+
+from manuscript.bibliography import LinkPatterns, entry_lines, library_link, read_entries
+from manuscript.errors import SourceError
+from manuscript.filters.common import run, setting
+
+
+def prepare(doc: pf.Doc) -> None:
+    doc.bib_file = setting(doc, "bibliography", "references.bib")
+    doc.bib_entries = read_entries(doc.bib_file)
+    patterns = setting(doc, "library-links", {})
+    missing = {"arxiv", "doi", "url"} - set(patterns)
+    if missing:
+        raise SourceError(f"metadata 'library-links' lacks {', '.join(sorted(missing))}", "metadata")
+    doc.link_patterns = LinkPatterns(**{k: patterns[k] for k in ("arxiv", "doi", "url")})
+
+
+def action(elem, doc: pf.Doc):
+    if isinstance(elem, pf.Div) and elem.identifier.startswith("ref-"):
+        link_entry(elem, doc)
+    return None
+
+
+def finalize(doc: pf.Doc) -> None:
+    del doc.bib_entries
+
+
+def link_entry(div: pf.Div, doc: pf.Doc) -> None:
+    key = div.identifier[len("ref-"):]
+    url = library_link(doc.bib_entries.get(key, {}), doc.link_patterns)
+    if url is None:
+        line = entry_lines(Path(doc.bib_file)).get(key)
+        raise SourceError(f"entry '{key}' has no eprint, doi or url to link to the library", doc.bib_file, line)
+    for block in div.content:
+        if isinstance(block, (pf.Para, pf.Plain)):
+            _wrap_text(block, url)
+
+
+def _wrap_text(block, url: str) -> None:
+    """Wrap the entry text in one link; a numeric label span stays outside it."""
+    items = list(block.content)
+    label = [items.pop(0)] if items and "csl-left-margin" in getattr(items[0], "classes", []) else []
+    text = pf.Span(*items, classes=["csl-entry-text"]).walk(_unlink)
+    link = pf.Link(text, url=url)
+    block.content = [*label, pf.Space(), link] if label else [link]
+
+
+def _unlink(elem, doc):
+    """A link printed inside the entry (a URL, a DOI) would nest inside ours: keep its text."""
+    if isinstance(elem, pf.Link):
+        return pf.Span(*elem.content)
+    return None
+
+
+def main(doc: pf.Doc | None = None):
+    return run(action, prepare, finalize, doc)
+
+
+if __name__ == "__main__":
+    main()

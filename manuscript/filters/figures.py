@@ -1,0 +1,44 @@
+"""Figures: every image a chapter shows must exist when the thesis is typeset.
+
+The workflow makes figures before this runs (the thesis target depends on each image the
+chapters reference), so a missing file here means a path no rule produces or a typo: the build
+stops at the chapter line instead of Typst failing later without one. Remote images are refused
+because the build must not depend on the network.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import panflute as pf
+
+from manuscript.errors import error_at
+from manuscript.filters.common import run, source_files
+
+
+def prepare(doc: pf.Doc) -> None:
+    pass
+
+
+def action(elem, doc: pf.Doc):
+    if isinstance(elem, pf.Image):
+        check_image(elem.url, doc)
+    return None
+
+
+def finalize(doc: pf.Doc) -> None:
+    pass
+
+
+def check_image(url: str, doc: pf.Doc) -> None:
+    if "://" in url:
+        raise error_at(f"figure {url} is remote; keep figures in the repository", f"({url}", source_files(doc))
+    if not Path(url).is_file():
+        raise error_at(f"figure {url} does not exist (no rule made it)", f"({url}", source_files(doc))
+
+
+def main(doc: pf.Doc | None = None):
+    return run(action, prepare, finalize, doc)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""Results tables: a div names a CSV written by the workflow and a jinja2 template that renders it.
+
+    ::: {#tbl:lth .results-table data=results/lth_mnist1d/rounds.csv template=lth_rounds.md.j2}
+    Test accuracy at each round, mean and standard deviation over seeds.
+    :::
+
+The template (looked up in metadata `table-templates`, default ``templates``) receives `rows`
+(list of dicts, numbers parsed), `columns`, and `summary` (the experiment's summary.json when it
+sits beside the CSV), and must render markdown holding exactly one table. The div's text becomes
+the caption and its id the table's label, so ``@tbl:lth`` refers to it.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+from pathlib import Path
+
+import jinja2
+import panflute as pf
+
+from manuscript.errors import SourceError, error_at
+from manuscript.filters.common import run, setting, source_files
+from manuscript.pandoc import markdown_to_blocks
+
+
+def prepare(doc: pf.Doc) -> None:
+    templates = Path(setting(doc, "table-templates", "templates"))
+    doc.table_env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    doc.table_env.filters.update(fmt=format, mean=_mean, std=_std, pct=_pct)
+
+
+def action(elem, doc: pf.Doc):
+    if isinstance(elem, pf.Div) and "results-table" in elem.classes:
+        return render_table(elem, doc)
+    return None
+
+
+def finalize(doc: pf.Doc) -> None:
+    del doc.table_env
+
+
+def render_table(div: pf.Div, doc: pf.Doc) -> pf.Table:
+    data, template = div.attributes.get("data"), div.attributes.get("template")
+    where = f"data={data}" if data else "results-table"
+    if not data or not template:
+        raise _error("a results-table div needs both data=FILE.csv and template=NAME.md.j2", where, doc)
+    rows, columns = read_csv(Path(data), where, doc)
+    markdown = _render(doc, template, where, rows=rows, columns=columns, summary=_summary_beside(Path(data)))
+    table = _only_table(markdown, template, where, doc)
+    table.identifier = div.identifier
+    table.caption = pf.Caption(pf.Plain(*_caption_inlines(div)))
+    return table
+
+
+def read_csv(path: Path, where: str, doc: pf.Doc) -> tuple[list[dict], list[str]]:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            rows = [{key: _number(value) for key, value in row.items()} for row in reader]
+            return rows, list(reader.fieldnames or [])
+    except FileNotFoundError:
+        raise _error(f"table data {path} does not exist", where, doc) from None
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise _error(f"table data {path} is not a readable CSV ({exc})", where, doc) from None
+
+
+def _render(doc: pf.Doc, template: str, where: str, **context) -> str:
+    try:
+        return doc.table_env.get_template(template).render(**context)
+    except jinja2.TemplateNotFound:
+        raise _error(f"table template {template} not found in {doc.table_env.loader.searchpath[0]}/", where, doc) from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise SourceError(f"template syntax: {exc.message}", exc.filename or template, exc.lineno) from None
+    except (jinja2.UndefinedError, TypeError, ValueError, KeyError) as exc:
+        raise _error(f"table template {template} failed: {exc}", where, doc) from None
+
+
+def _only_table(markdown: str, template: str, where: str, doc: pf.Doc) -> pf.Table:
+    tables = [block for block in markdown_to_blocks(markdown) if isinstance(block, pf.Table)]
+    if len(tables) != 1:
+        raise _error(f"table template {template} rendered {len(tables)} tables, expected 1", where, doc)
+    return tables[0]
+
+
+def _caption_inlines(div: pf.Div) -> list[pf.Inline]:
+    inlines: list[pf.Inline] = []
+    for block in div.content:
+        if isinstance(block, (pf.Para, pf.Plain)):
+            inlines.extend([pf.Space()] if inlines else [])
+            inlines.extend(block.content)
+    return inlines
+
+
+def _summary_beside(data: Path) -> dict:
+    path = data.parent / "summary.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _number(text):
+    if text is None:
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _mean(values) -> float:
+    return statistics.fmean(values)
+
+
+def _std(values) -> float:
+    values = list(values)
+    return statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def _pct(value: float, digits: int = 1) -> str:
+    return f"{100 * value:.{digits}f}"
+
+
+def _error(message: str, where: str, doc: pf.Doc) -> SourceError:
+    return error_at(message, where, source_files(doc))
+
+
+def main(doc: pf.Doc | None = None):
+    return run(action, prepare, finalize, doc)
+
+
+if __name__ == "__main__":
+    main()

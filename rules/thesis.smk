@@ -1,0 +1,43 @@
+# The document: typeset the chapters once everything they reference exists.
+# The chapters are scanned while the job graph is built, so the thesis depends on exactly the
+# figures, tables and numbers it shows; editing prose reruns this rule and nothing else.
+from glob import glob
+
+from manuscript.errors import SourceError
+from manuscript.scan import check_producible, scan
+
+CHAPTERS = sorted(glob("chapters/*.md"))
+
+
+def _workflow_makes(path):
+    """True for files that exist or that a rule of this workflow produces."""
+    parts = path.split("/")
+    if os.path.exists(path):
+        return True
+    if len(parts) == 2 and parts[0] == "figures" and path.endswith(".pdf"):
+        return parts[1][: -len(".pdf")] in FIGURE_EXPERIMENT
+    return len(parts) == 3 and parts[0] == "results" and parts[1] in EXPERIMENTS \
+        and parts[2] in ("rounds.csv", "summary.json")
+
+
+try:
+    REFERENCED = scan(CHAPTERS)
+    check_producible(REFERENCED, CHAPTERS, _workflow_makes)
+except SourceError as error:
+    raise WorkflowError(f"error: {error.oneline()}") from None
+
+
+rule thesis:
+    input:
+        chapters=CHAPTERS,
+        metadata="metadata.yaml",
+        bibliography="references.bib",
+        style=glob("templates/*.typ") + glob("csl/*.csl"),
+        referenced=REFERENCED.files(),
+    output:
+        "thesis.pdf",
+    log:
+        "logs/thesis.log",
+    shell:
+        "{PYTHON} -m manuscript.build --metadata {input.metadata} --output {output} "
+        "{input.chapters} 2> >(tee {log} >&2)"

@@ -1,0 +1,40 @@
+import pytest
+
+from manuscript.errors import SourceError
+from manuscript.filters import results_inline
+from tests.manuscript.docs import parse, to_typst
+
+
+def test_number_is_read_from_summary_and_formatted(project):
+    doc = results_inline.main(parse('Dense nets reach `toy.dense.test_acc.mean`{.result fmt=".1%"}.\n'))
+    assert "Dense nets reach 73.1%." in to_typst(doc)
+
+
+def test_list_index_in_key_path(project):
+    doc = results_inline.main(parse('Round one keeps `toy.methods.imp.rounds.1.density`{.result fmt=".0%"}.\n'))
+    assert "keeps 80%." in to_typst(doc)
+
+
+def test_default_format_is_general(project):
+    doc = results_inline.main(parse("Std `toy.dense.test_acc.std`{.result}.\n"))
+    assert "Std 0.0123." in to_typst(doc)
+
+
+@pytest.mark.parametrize("snippet, message", [
+    ("`toy.dense.nope`{.result}", "no key 'nope'"),
+    ("`missing.dense.x`{.result}", "results/missing/summary.json does not exist"),
+    ('`toy.dense.test_acc.mean`{.result fmt="%d"}', "bad format"),
+    ("`toy.dense`{.result}", "not a number"),
+    ("`toy`{.result}", "EXPERIMENT.key"),
+])
+def test_bad_reference_names_chapter_and_line(project, snippet, message):
+    doc = parse(f"First line.\n\nSecond paragraph with {snippet} in it.\n", chapter="ch1.md")
+    with pytest.raises(SourceError) as caught:
+        results_inline.main(doc)
+    assert caught.value.file == "ch1.md" and caught.value.line == 3
+    assert message in caught.value.message
+
+
+def test_plain_code_is_untouched(project):
+    doc = results_inline.main(parse("Run `snakemake --cores 4`.\n"))
+    assert "snakemake --cores 4" in to_typst(doc)
