@@ -1,6 +1,8 @@
-"""Bibliography links: each entry citeproc wrote becomes a link into the university library.
+"""Bibliography links: citations link to their entries, and entries link into the library.
 
-Runs after citeproc, which leaves one ``Div #ref-KEY`` per entry. The entry's text (without its
+Runs after citeproc. A citation is replaced by the text citeproc rendered for it (already a
+link to ``#ref-KEY`` with `link-citations`); left as a Cite, pandoc's Typst writer would emit a
+Typst-native ``@key`` that Typst cannot resolve. Citeproc leaves one ``Div #ref-KEY`` per entry. The entry's text (without its
 ``[n]`` label) is wrapped in a link built from metadata `library-links` (patterns with
 ``{arxiv}``, ``{doi}`` and ``{url}``). An entry with no arXiv id, DOI or url cannot be linked,
 so the build stops and names its line in the .bib file.
@@ -27,6 +29,8 @@ def prepare(doc: pf.Doc) -> None:
 
 
 def action(elem, doc: pf.Doc):
+    if isinstance(elem, pf.Cite):
+        return pf.Span(*elem.content, classes=["citation"])
     if isinstance(elem, pf.Div) and elem.identifier.startswith("ref-"):
         link_entry(elem, doc)
     return None
