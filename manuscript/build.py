@@ -85,6 +85,7 @@ def compile_pdf(source: Path, output: Path) -> None:
             font_paths=[str(d) for d in fonts.font_dirs(Path.cwd())])
         for warning in warnings:
             print(f"typst: warning: {warning}", file=sys.stderr)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a PDF is meant to be shared
         os.replace(temporary, output)
     except typst.TypstError as error:
         raise SourceError(" ".join(str(error).split())[:400], str(source)) from None
