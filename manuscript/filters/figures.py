@@ -3,7 +3,8 @@
 The workflow makes figures before this runs (the thesis target depends on each image the
 chapters reference), so a missing file here means a path no rule produces or a typo: the build
 stops at the chapter line instead of Typst failing later without one. Remote images are refused
-because the build must not depend on the network.
+because the build must not depend on the network. Paths are rewritten relative to the Typst
+root (a leading ``/``), since Typst resolves them from the generated file under ``build/``.
 """
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ def prepare(doc: pf.Doc) -> None:
 
 
 def action(elem, doc: pf.Doc):
-    if isinstance(elem, pf.Image):
+    if isinstance(elem, pf.Image) and not elem.url.startswith("/"):
         check_image(elem.url, doc)
+        elem.url = "/" + elem.url
     return None
 
 
