@@ -31,7 +31,7 @@ def prepare(doc: pf.Doc) -> None:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    doc.table_env.filters.update(fmt=format, mean=_mean, std=_std, pct=_pct)
+    doc.table_env.filters.update(fmt=format, mean=_mean, std=_std, pct=_pct, pm=_plus_minus)
 
 
 def action(elem, doc: pf.Doc):
@@ -123,6 +123,14 @@ def _std(values) -> float:
 
 def _pct(value: float, digits: int = 1) -> str:
     return f"{100 * value:.{digits}f}"
+
+
+def _plus_minus(stat: dict | None, scale: float = 100, digits: int = 1) -> str:
+    """A summary statistic {"mean", "std"} as "71.2 ± 1.3" (percent by default); "–" if absent."""
+    if not stat or stat.get("mean") is None:
+        return "–"
+    mean = f"{scale * stat['mean']:.{digits}f}"
+    return mean if stat.get("std") is None else f"{mean} ± {scale * stat['std']:.{digits}f}"
 
 
 def _error(message: str, where: str, doc: pf.Doc) -> SourceError:

@@ -1,0 +1,1 @@
+"""The science room: data, models, masks, training, pruning methods, aggregation and figures."""
