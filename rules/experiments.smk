@@ -1,0 +1,95 @@
+# The science: one trial job per (experiment, seed), then one aggregate job per experiment.
+#   snakemake --cores 4 results/lth_mnist1d/summary.json   one experiment (its trials if needed)
+#   snakemake --cores 4 all_experiments                    every experiment of the set
+# Force a rerun of one experiment's trials and summary with --forcerun trial aggregate and the
+# summary as target. Editing an experiment reruns only what the edit affects: the hash of the
+# settings a job depends on is one of its params, and Snakemake reruns jobs whose params changed
+# (training, pruning, ... -> trials; report_densities -> aggregate; a figure spec -> that figure).
+import re
+
+from experiments.aggregate import summary_settings, trial_settings
+from experiments.config import ConfigError, config_hash, load_experiment_set
+from experiments.seeding import resolve_device
+
+EXPERIMENTS_FILE = config["experiments_file"]
+DATA_ROOT = config.get("data_root", "data")
+
+try:
+    EXPERIMENTS = load_experiment_set(EXPERIMENTS_FILE)  # name -> validated experiment config
+    # Resolved now so "auto" is decided once, and a missing GPU fails before any job runs.
+    DEVICE = str(resolve_device(str(config.get("device", "auto"))))
+except (ConfigError, ValueError, RuntimeError) as error:
+    raise WorkflowError(f"error: {' '.join(str(error).split())}") from None
+
+# figure name -> experiment that declares it (names are unique across the set: the loader checks)
+FIGURE_EXPERIMENT = {figure: name for name, cfg in EXPERIMENTS.items() for figure in cfg["figures"]}
+# One GPU job at a time: with the profile's `resources: gpu=1`, trials on a GPU run one by one.
+GPUS_PER_TRIAL = 1 if DEVICE.startswith("cuda") else 0
+
+
+def one_of(names):
+    """A wildcard pattern matching exactly these names (and nothing when there are none)."""
+    return "|".join(re.escape(name) for name in sorted(names)) or "(?!)"
+
+
+def seed_rounds(wildcards):
+    """The per-seed rounds.csv of every seed the experiment declares."""
+    seeds = EXPERIMENTS[wildcards.experiment]["seeds"]
+    return [f"results/{wildcards.experiment}/seeds/{seed}/rounds.csv" for seed in seeds]
+
+
+def trial_hash(wildcards):
+    return config_hash(trial_settings(EXPERIMENTS[wildcards.experiment]))
+
+
+def summary_hash(wildcards):
+    return config_hash(summary_settings(EXPERIMENTS[wildcards.experiment]))
+
+
+rule all_experiments:
+    input:
+        expand("results/{experiment}/summary.json", experiment=sorted(EXPERIMENTS)),
+
+
+rule trial:
+    output:
+        rounds="results/{experiment}/seeds/{seed}/rounds.csv",
+        provenance="results/{experiment}/seeds/{seed}/provenance.json",
+    log:
+        "logs/trial/{experiment}/{seed}.log",
+    params:
+        experiments_file=EXPERIMENTS_FILE,
+        settings_hash=trial_hash,
+        out="results/{experiment}/seeds/{seed}",
+        device=DEVICE,
+        data_root=DATA_ROOT,
+    wildcard_constraints:
+        experiment=one_of(EXPERIMENTS),
+        seed=r"\d+",
+    threads: 1
+    resources:
+        gpu=GPUS_PER_TRIAL,
+    shell:
+        "{PYTHON} -m experiments.trial --experiments-file {params.experiments_file:q}"
+        " --experiment {wildcards.experiment} --seed {wildcards.seed} --out {params.out:q}"
+        " --device {params.device} --data-root {params.data_root:q} --threads {threads}"
+        " > {log:q} 2>&1"
+
+
+rule aggregate:
+    input:
+        seed_rounds,
+    output:
+        rounds="results/{experiment}/rounds.csv",
+        summary="results/{experiment}/summary.json",
+    log:
+        "logs/aggregate/{experiment}.log",
+    params:
+        experiments_file=EXPERIMENTS_FILE,
+        settings_hash=summary_hash,
+        out="results/{experiment}",
+    wildcard_constraints:
+        experiment=one_of(EXPERIMENTS),
+    shell:
+        "{PYTHON} -m experiments.aggregate --experiments-file {params.experiments_file:q}"
+        " --experiment {wildcards.experiment} --out {params.out:q} {input:q} > {log:q} 2>&1"

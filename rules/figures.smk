@@ -1,0 +1,36 @@
+# Figures drawn from experiment results. Only figure names declared in the experiment set match,
+# so hand-made diagrams under figures/ are left alone.
+#   snakemake --cores 1 figures/lth_accuracy.pdf
+import json
+
+
+def figure_results(wildcards):
+    """The results folder of the experiment that declares the figure."""
+    return f"results/{FIGURE_EXPERIMENT[wildcards.name]}"
+
+
+def figure_spec(wildcards):
+    """The figure's spec as canonical text: editing it (and only it) redraws the figure."""
+    experiment = EXPERIMENTS[FIGURE_EXPERIMENT[wildcards.name]]
+    return json.dumps(experiment["figures"][wildcards.name], sort_keys=True)
+
+
+rule figure:
+    input:
+        rounds=lambda wildcards: figure_results(wildcards) + "/rounds.csv",
+        summary=lambda wildcards: figure_results(wildcards) + "/summary.json",
+    output:
+        pdf="figures/{name}.pdf",
+        provenance="figures/{name}.provenance.json",
+    log:
+        "logs/figure/{name}.log",
+    params:
+        experiments_file=EXPERIMENTS_FILE,
+        results=figure_results,
+        spec=figure_spec,
+    wildcard_constraints:
+        name=one_of(FIGURE_EXPERIMENT),
+    shell:
+        "{PYTHON} -m experiments.figures --experiments-file {params.experiments_file:q}"
+        " --figure {wildcards.name} --results {params.results:q} --out {output.pdf:q}"
+        " > {log:q} 2>&1"

@@ -1,0 +1,184 @@
+"""Figures: every kind yields a real, deterministic vector PDF with embedded fonts and a
+provenance file; bad names, kinds and methods stop with one line naming the config file."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from experiments.figures import KINDS, density_ticks, main
+
+EXPERIMENT_SET = """\
+experiments:
+  tiny:
+    dataset: {name: mnist1d, validation: 100}
+    model: {name: mlp, hidden: [16]}
+    training: {optimizer: sgd, lr: 0.1, batch_size: 32, iterations: 10, eval_every: 5}
+    pruning: {rates: {linear: 0.5, output: 0.5}, rounds: 3}
+    methods: [imp, imp_rewind, oneshot, reinit, random]
+    rewind_iteration: 2
+    seeds: [0, 1]
+    figures:
+      tiny_accuracy: {kind: accuracy_vs_density, methods: [imp, reinit, random]}
+      tiny_early_stop: {kind: early_stop_vs_density}
+      tiny_oneshot: {kind: oneshot_vs_iterative}
+      tiny_rewind: {kind: rewind_vs_reset}
+"""
+COLUMNS = ["method", "seed", "round", "density", "test_acc", "val_acc", "early_stop_iter",
+           "final_test_acc"]
+METHODS = ["imp", "imp_rewind", "oneshot", "random", "reinit"]
+
+
+def rows_of(methods=METHODS, seeds=(0, 1), rounds=4):
+    """Plausible rows: accuracy falls as density halves, each method and seed a little apart."""
+    for method_index, method in enumerate(methods):
+        for seed in seeds:
+            for round_index in range(rounds):
+                acc = 0.9 - 0.03 * round_index * method_index / 4 + 0.01 * seed
+                yield {"method": method, "seed": seed, "round": round_index,
+                       "density": 0.5 ** round_index, "test_acc": acc, "val_acc": acc + 0.005,
+                       "early_stop_iter": 100 - 10 * round_index + 5 * seed,
+                       "final_test_acc": acc - 0.01}
+
+
+def write_results(results: Path, methods=METHODS, seeds=(0, 1)) -> None:
+    results.mkdir(parents=True, exist_ok=True)
+    with (results / "rounds.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows_of(methods, seeds))
+    (results / "summary.json").write_text(json.dumps({"provenance": {"device": "cuda"}}))
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> dict:
+    config = tmp_path / "set.yaml"
+    config.write_text(EXPERIMENT_SET)
+    results = tmp_path / "results" / "tiny"
+    write_results(results)
+    return {"config": config, "results": results, "figures": tmp_path / "figures"}
+
+
+def draw(setup: dict, name: str, out: Path | None = None) -> int:
+    out = out or setup["figures"] / f"{name}.pdf"
+    return main(["--experiments-file", str(setup["config"]), "--figure", name,
+                 "--results", str(setup["results"]), "--out", str(out)])
+
+
+def test_every_kind_has_a_figure_in_the_test_config():
+    declared = {line.split("kind: ")[1].split(",")[0].rstrip("}")
+                for line in EXPERIMENT_SET.splitlines() if "kind: " in line}
+    assert declared == set(KINDS)
+
+
+@pytest.mark.parametrize("name", ["tiny_accuracy", "tiny_early_stop", "tiny_oneshot",
+                                  "tiny_rewind"])
+def test_each_kind_draws_a_one_page_pdf_at_column_width(setup, name):
+    assert draw(setup, name) == 0
+    reader = PdfReader(setup["figures"] / f"{name}.pdf")
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (float(box.width), float(box.height)) == pytest.approx((6 * 72, 3.6 * 72))
+    text = reader.pages[0].extract_text()
+    assert "Weights remaining (%)" in text and "Dense network" in text
+
+
+def test_accuracy_figure_shows_the_chosen_methods_only(setup):
+    assert draw(setup, "tiny_accuracy") == 0
+    text = PdfReader(setup["figures"] / "tiny_accuracy.pdf").pages[0].extract_text()
+    assert "Test accuracy at early stop (%)" in text
+    assert "Random reinit" in text and "Random pruning" in text
+    assert "One-shot" not in text and "rewind" not in text
+
+
+def test_comparison_figures_default_to_their_pair_of_methods(setup):
+    assert draw(setup, "tiny_rewind") == 0
+    text = PdfReader(setup["figures"] / "tiny_rewind.pdf").pages[0].extract_text()
+    assert "IMP, rewind" in text and "IMP, reset to init" in text and "Random" not in text
+    assert "Early-stop iteration" in text
+
+
+def test_one_seed_draws_without_bands(setup):
+    write_results(setup["results"], seeds=(0,))
+    assert draw(setup, "tiny_accuracy") == 0
+    provenance = json.loads((setup["figures"] / "tiny_accuracy.provenance.json").read_text())
+    assert provenance["seeds"] == [0]
+
+
+def test_fonts_are_embedded_and_no_creation_date(setup):
+    assert draw(setup, "tiny_early_stop") == 0
+    reader = PdfReader(setup["figures"] / "tiny_early_stop.pdf")
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    assert fonts
+    for font in fonts.values():
+        font = font.get_object()
+        descendant = font.get("/DescendantFonts")
+        descriptor = (descendant[0].get_object() if descendant else font)["/FontDescriptor"]
+        assert "/FontFile2" in descriptor.get_object()  # an embedded TrueType program
+    assert "/CreationDate" not in (reader.metadata or {})
+
+
+def test_same_inputs_give_the_same_bytes(setup, tmp_path):
+    first, second = tmp_path / "a" / "fig.pdf", tmp_path / "b" / "fig.pdf"
+    assert draw(setup, "tiny_oneshot", first) == 0
+    assert draw(setup, "tiny_oneshot", second) == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert first.read_bytes().startswith(b"%PDF")
+
+
+def test_provenance_sits_beside_the_pdf(setup):
+    assert draw(setup, "tiny_accuracy") == 0
+    provenance = json.loads((setup["figures"] / "tiny_accuracy.provenance.json").read_text())
+    assert provenance["rule"] == "figure" and provenance["experiment"] == "tiny"
+    assert provenance["figure"] == "tiny_accuracy"
+    assert provenance["kind"] == "accuracy_vs_density"
+    assert provenance["sources"] == [str(setup["results"] / "rounds.csv"),
+                                     str(setup["results"] / "summary.json")]
+    assert provenance["device"] == "cuda" and provenance["seeds"] == [0, 1]
+    assert provenance["config_hash"].startswith("sha256:")
+    leftovers = [path.name for path in setup["figures"].iterdir() if path.name.startswith(".")]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("lowest, ticks", [
+    (30, [100, 70, 50, 30]),                    # under a decade: finer steps
+    (1, [100, 50, 20, 10, 5, 2, 1]),            # two decades: 1-2-5
+    (0.01, [100, 10, 1, 0.1, 0.01]),            # four decades: one per decade
+])
+def test_density_ticks_stay_readable(lowest, ticks):
+    assert density_ticks(lowest) == ticks
+
+
+def expect_config_error(setup, capsys, name, *fragments):
+    assert draw(setup, name) == 1
+    message = capsys.readouterr().err
+    assert message.count("\n") == 1, message
+    assert str(setup["config"]) in message
+    for fragment in fragments:
+        assert fragment in message
+    assert not (setup["figures"] / f"{name}.pdf").exists()
+
+
+def test_unknown_figure_name_names_the_config(setup, capsys):
+    expect_config_error(setup, capsys, "no_such_figure", "no_such_figure", "tiny_accuracy")
+
+
+def test_unknown_kind_names_the_config(setup, capsys):
+    setup["config"].write_text(EXPERIMENT_SET.replace("kind: rewind_vs_reset", "kind: pie"))
+    expect_config_error(setup, capsys, "tiny_rewind", "unknown kind 'pie'")
+
+
+def test_unknown_spec_key_names_the_config(setup, capsys):
+    setup["config"].write_text(EXPERIMENT_SET.replace(
+        "{kind: rewind_vs_reset}", "{kind: rewind_vs_reset, colour: red}"))
+    expect_config_error(setup, capsys, "tiny_rewind", "colour")
+
+
+def test_method_missing_from_results_names_the_config(setup, capsys):
+    write_results(setup["results"], methods=["imp", "oneshot"])
+    expect_config_error(setup, capsys, "tiny_accuracy", "reinit, random",
+                        str(setup["results"] / "rounds.csv"))
