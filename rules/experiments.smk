@@ -9,22 +9,22 @@ import re
 
 from experiments.aggregate import summary_settings, trial_settings
 from experiments.config import ConfigError, config_hash, load_experiment_set
-from experiments.seeding import resolve_device
+from experiments.devices import gpu_slots_per_trial
 
 EXPERIMENTS_FILE = config["experiments_file"]
 DATA_ROOT = config.get("data_root", "data")
 
+DEVICE = str(config.get("device", "auto"))  # each trial resolves "auto" itself, with torch
+
 try:
     EXPERIMENTS = load_experiment_set(EXPERIMENTS_FILE)  # name -> validated experiment config
-    # Resolved now so "auto" is decided once, and a missing GPU fails before any job runs.
-    DEVICE = str(resolve_device(str(config.get("device", "auto"))))
-except (ConfigError, ValueError, RuntimeError) as error:
+    # One GPU job at a time: with the profile's `resources: gpu=1`, CUDA trials run one by one.
+    GPUS_PER_TRIAL = gpu_slots_per_trial(DEVICE)
+except (ConfigError, ValueError) as error:
     raise WorkflowError(f"error: {' '.join(str(error).split())}") from None
 
 # figure name -> experiment that declares it (names are unique across the set: the loader checks)
 FIGURE_EXPERIMENT = {figure: name for name, cfg in EXPERIMENTS.items() for figure in cfg["figures"]}
-# One GPU job at a time: with the profile's `resources: gpu=1`, trials on a GPU run one by one.
-GPUS_PER_TRIAL = 1 if DEVICE.startswith("cuda") else 0
 
 
 def one_of(names):

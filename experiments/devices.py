@@ -1,0 +1,25 @@
+"""How many GPU slots a trial job takes, decided without importing torch.
+
+Snakemake evaluates this every time it starts, including for a text-only rebuild of the
+thesis, and importing torch alone costs seconds. The trial itself resolves ``auto`` with torch;
+here a visible NVIDIA driver is enough to make trials queue for the GPU one at a time.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def gpu_slots_per_trial(device: str) -> int:
+    """1 when trials will run on a CUDA device, else 0; an unknown device name is an error."""
+    if device.split(":")[0] not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICES)} (or cuda:N), not '{device}'")
+    if device == "auto":
+        return int(nvidia_driver_present())
+    return int(device.startswith("cuda"))
+
+
+def nvidia_driver_present() -> bool:
+    return Path("/dev/nvidiactl").exists() or shutil.which("nvidia-smi") is not None
