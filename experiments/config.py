@@ -1,0 +1,326 @@
+"""Experiment-set configs: YAML files validated against ``config/schema/experiments.schema.json``.
+
+``load_experiment_set(path)`` returns ``{experiment name: experiment config}`` with the schema's
+defaults filled in. Every problem (YAML syntax, unknown key, unknown method/model/dataset, wrong
+type, broken cross-field rule) raises ``ConfigError`` with a one-line message
+``FILE:LINE: JSON.PATH: what is wrong``. Lines come from the YAML node tree (``yaml.compose``),
+which keeps the position of every key and value.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Sequence
+
+import jsonschema
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "config" / "schema" / "experiments.schema.json"
+
+JsonPath = Sequence[str | int]
+
+
+class ConfigError(ValueError):
+    """A bad experiment config; ``str(err)`` is one line naming the file, line and key."""
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """SafeLoader that also reads ``1e-3`` as a float (YAML 1.1 would make it a string)."""
+
+
+_ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+def load_experiment_set(path: str | Path) -> dict[str, dict]:
+    """Read, validate and default-fill the experiment set in ``path``; name -> experiment config."""
+    path = Path(path)
+    root, document = _parse_yaml(path)
+    locate = _Locator(path, root)
+    schema = load_schema()
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(document))
+    if errors:
+        raise ConfigError(_describe_first(errors, locate))
+    _fill_defaults(document, schema, schema)
+    for name, experiment in document["experiments"].items():
+        _check_experiment(name, experiment, locate)
+    _check_unique_figures(document["experiments"], locate)
+    return document["experiments"]
+
+
+def experiment_config(path: str | Path, name: str) -> dict:
+    """The validated config of experiment ``name`` in the set at ``path``."""
+    experiments = load_experiment_set(path)
+    if name not in experiments:
+        known = ", ".join(sorted(experiments))
+        raise ConfigError(f"{path}: no experiment named {name!r} (known: {known})")
+    return experiments[name]
+
+
+def find_figure(experiments: dict[str, dict], figure: str) -> tuple[str, dict]:
+    """(experiment name, plot spec) of the experiment that declares ``figure``; KeyError if none."""
+    for name, experiment in experiments.items():
+        if figure in experiment["figures"]:
+            return name, experiment["figures"][figure]
+    raise KeyError(f"no experiment declares figure {figure!r}")
+
+
+def config_hash(cfg: Any) -> str:
+    """``"sha256:<hex>"`` of the canonical JSON of ``cfg`` (sorted keys, no whitespace)."""
+    canonical = json.dumps(cfg, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def load_schema() -> dict:
+    """The experiment-set JSON schema."""
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+# --- YAML and line numbers ------------------------------------------------------------------------
+
+
+def _parse_yaml(path: Path) -> tuple[yaml.Node | None, Any]:
+    """(node tree, plain data) of the YAML file; ConfigError on unreadable file or bad syntax."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read: {getattr(err, 'strerror', None) or err}") from None
+    try:
+        root = yaml.compose(text, Loader=_ConfigLoader)
+        document = yaml.load(text, Loader=_ConfigLoader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = " ".join(str(err.problem or err.context or "syntax error").split())
+        raise ConfigError(f"{path}:{line}: YAML syntax error: {problem}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}:1: YAML error: {' '.join(str(err).split())}") from None
+    _check_duplicate_keys(path, root)
+    return root, document
+
+
+def _check_duplicate_keys(path: Path, node: yaml.Node | None, where: str = "") -> None:
+    """PyYAML silently keeps the last of two equal keys; a config with one is an error."""
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                line = key_node.start_mark.line + 1
+                raise ConfigError(f"{path}:{line}: {where + key}: duplicate key {key!r}")
+            seen.add(key)
+            _check_duplicate_keys(path, value_node, f"{where}{key}.")
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _check_duplicate_keys(path, item, f"{where}[{index}].")
+
+
+class _Locator:
+    """Maps a JSON path (keys and list indices) to a line of the YAML file."""
+
+    def __init__(self, path: Path, root: yaml.Node | None):
+        self.path = path
+        self.root = root
+
+    def line(self, json_path: JsonPath, key_of_last: bool = False) -> int:
+        """1-based line of the value at ``json_path`` (or of its key), else its nearest parent."""
+        node, line = self.root, 1
+        if node is not None:
+            line = node.start_mark.line + 1
+        last = len(json_path) - 1
+        for depth, step in enumerate(json_path):
+            child = _child(node, step)
+            if child is None:
+                break
+            key_node, node = child
+            # A block mapping or list starts on the line after its key: name the key's line.
+            use_key = isinstance(node, yaml.CollectionNode) or (key_of_last and depth == last)
+            line = (key_node if use_key else node).start_mark.line + 1
+        return line
+
+    def error(self, json_path: JsonPath, message: str, key_of_last: bool = False) -> ConfigError:
+        """ConfigError ``FILE:LINE: PATH: message``."""
+        line = self.line(json_path, key_of_last)
+        return ConfigError(f"{self.path}:{line}: {_format_path(json_path)}: {message}")
+
+
+def _child(node: yaml.Node | None, step: str | int) -> tuple[yaml.Node, yaml.Node] | None:
+    """(key node, value node) of ``step`` inside ``node``; for lists the key node is the item."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if str(key_node.value) == str(step):
+                return key_node, value_node
+    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+        return node.value[step], node.value[step]
+    return None
+
+
+def _format_path(json_path: JsonPath) -> str:
+    text = ""
+    for step in json_path:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text or "(top level)"
+
+
+# --- Schema errors --------------------------------------------------------------------------------
+
+
+def _describe_first(errors: list[jsonschema.ValidationError], locate: _Locator) -> str:
+    """Message of the schema error that comes first in the file."""
+    described = [_describe(error, locate) for error in errors]
+    described.sort(key=lambda item: (item[0], item[1]))
+    return str(described[0][2])
+
+
+def _describe(error: jsonschema.ValidationError, locate: _Locator) -> tuple[int, str, ConfigError]:
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        unknown = [key for key in error.instance if key not in allowed]
+        key_path = path + [unknown[0]]
+        message = f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})"
+        err = locate.error(key_path, message, key_of_last=True)
+        return locate.line(key_path, True), _format_path(key_path), err
+    err = locate.error(path, _schema_message(error))
+    return locate.line(path), _format_path(path), err
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    """A short, one-line reading of a schema violation."""
+    value = error.instance
+    if error.validator == "enum":
+        what = error.schema.get("title", "value")
+        return f"unknown {what} {value!r} (known: {', '.join(map(str, error.validator_value))})"
+    if error.validator == "type":
+        got = "null" if value is None else type(value).__name__
+        return f"expected {error.validator_value}, got {got} {value!r}"
+    if error.validator == "required":
+        missing = [key for key in error.validator_value if key not in value]
+        return f"missing required key {missing[0]!r}"
+    if error.validator == "propertyNames":
+        return f"bad name: {' '.join(error.message.split())}"
+    return " ".join(error.message.split())
+
+
+# --- Defaults -------------------------------------------------------------------------------------
+
+
+def _fill_defaults(instance: Any, schema: dict, root: dict) -> None:
+    """Insert the schema's ``default`` values into a valid ``instance`` (in place)."""
+    if "$ref" in schema:
+        schema = _resolve(schema["$ref"], root)
+    if isinstance(instance, dict):
+        properties = schema.get("properties", {})
+        for key, sub in properties.items():
+            if key not in instance and "default" in sub:
+                instance[key] = copy.deepcopy(sub["default"])
+        for key, value in instance.items():
+            sub = properties.get(key, schema.get("additionalProperties"))
+            if isinstance(sub, dict):
+                _fill_defaults(value, sub, root)
+    elif isinstance(instance, list) and isinstance(schema.get("items"), dict):
+        for item in instance:
+            _fill_defaults(item, schema["items"], root)
+
+
+def _resolve(ref: str, root: dict) -> dict:
+    node: Any = root
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part]
+    return node
+
+
+# --- Cross-field rules ----------------------------------------------------------------------------
+
+
+def _check_experiment(name: str, experiment: dict, locate: _Locator) -> None:
+    """Rules the schema cannot say (or cannot say with a readable message)."""
+    at = ["experiments", name]
+    _check_dataset(experiment["dataset"], at + ["dataset"], locate)
+    _check_model(experiment["model"], at + ["model"], locate)
+    _check_training(experiment["training"], at + ["training"], locate)
+    _check_rates(experiment["pruning"], at + ["pruning"], locate)
+    _check_methods(experiment, at, locate)
+
+
+def _check_dataset(dataset: dict, at: list, locate: _Locator) -> None:
+    for key in ("num_samples", "train_split", "generation_seed"):
+        if key in dataset and dataset["name"] != "mnist1d":
+            raise locate.error(at + [key], f"applies to mnist1d only, not {dataset['name']}", True)
+    if dataset.get("augment") and dataset["name"] != "cifar10":
+        raise locate.error(at + ["augment"], "augmentation exists for cifar10 only", True)
+
+
+# Model options and the one model each belongs to.
+MODEL_OPTIONS = {"hidden": "mlp", "shortcut": "resnet20"}
+
+
+def _check_model(model: dict, at: list, locate: _Locator) -> None:
+    if model["name"] == "mlp" and "hidden" not in model:
+        raise locate.error(at, "model mlp needs 'hidden' (list of hidden-layer widths)")
+    for option, owner in MODEL_OPTIONS.items():
+        if option in model and model["name"] != owner:
+            raise locate.error(at + [option], f"applies to {owner} only, not {model['name']}", True)
+
+
+def _check_training(training: dict, at: list, locate: _Locator) -> None:
+    iterations = training["iterations"]
+    if training["eval_every"] > iterations:
+        raise locate.error(at + ["eval_every"], f"exceeds iterations ({iterations})")
+    milestones = training["lr_milestones"]
+    if milestones != sorted(set(milestones)) or any(m >= iterations for m in milestones):
+        raise locate.error(at + ["lr_milestones"], f"must increase and stay below {iterations}")
+    if training["warmup_iterations"] >= iterations:
+        raise locate.error(at + ["warmup_iterations"], f"must be below iterations ({iterations})")
+
+
+def _check_rates(pruning: dict, at: list, locate: _Locator) -> None:
+    rates, scope = pruning["rates"], pruning["scope"]
+    if scope == "layerwise":
+        if "global" in rates:
+            raise locate.error(at + ["rates", "global"], "only for scope: global", True)
+        if "output" not in rates or not {"linear", "conv"} & set(rates):
+            raise locate.error(at + ["rates"],
+                               "layerwise needs 'output' and 'linear' and/or 'conv'")
+    else:
+        for kind in ("linear", "conv"):
+            if kind in rates:
+                raise locate.error(at + ["rates", kind], "not used by scope: global", True)
+        if "global" not in rates:
+            raise locate.error(at + ["rates"], "scope: global needs rates.global")
+
+
+def method_requirements() -> dict[str, list[str]]:
+    """Method -> methods whose saved state it needs (the schema's copy of each REQUIRES)."""
+    return load_schema()["$defs"]["experiment"]["properties"]["methods"]["x-requires"]
+
+
+def _check_methods(experiment: dict, at: list, locate: _Locator) -> None:
+    methods, requires = experiment["methods"], method_requirements()
+    for index, method in enumerate(methods):
+        missing = [needed for needed in requires[method] if needed not in methods]
+        if missing:
+            raise locate.error(at + ["methods", index], f"{method} needs {missing[0]} listed too")
+    iterations = experiment["training"]["iterations"]
+    rewind = experiment.get("rewind_iteration")
+    if "imp_rewind" in methods and rewind is None:
+        raise locate.error(at, "imp_rewind needs 'rewind_iteration'")
+    if rewind is not None and rewind >= iterations:
+        raise locate.error(at + ["rewind_iteration"], f"must be below iterations ({iterations})")
+
+
+def _check_unique_figures(experiments: dict[str, dict], locate: _Locator) -> None:
+    owner: dict[str, str] = {}
+    for name, experiment in experiments.items():
+        for figure in experiment["figures"]:
+            if figure in owner:
+                raise locate.error(["experiments", name, "figures", figure],
+                                   f"figure already declared by experiment {owner[figure]!r}", True)
+            owner[figure] = name

@@ -1,0 +1,176 @@
+"""Train a masked network and evaluate it on the validation and test splits.
+
+Pruned weights stay exactly zero and never move, whatever the optimizer: after every backward pass
+the gradients of pruned weights are zeroed (so momentum buffers and Adam moments of pruned weights
+stay zero too, L2 decay of a zero weight adds zero, decoupled decay scales zero to zero), and
+after every step the weights are multiplied by the mask again as a guard.
+
+Early stopping is read off, not enforced: training always runs ``iterations`` steps, evaluating
+every ``eval_every`` steps and after the last; the early-stop iteration is the evaluation with the
+lowest validation loss (the earliest on ties).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from experiments.data import Dataset, Split, iterate_batches
+from experiments.masks import Mask, apply_mask, prunable_weights
+from experiments.seeding import derive_seed, generator
+
+StateDict = dict[str, torch.Tensor]
+
+
+@dataclass
+class EvalPoint:
+    """One evaluation during training."""
+
+    iteration: int
+    val_loss: float
+    val_acc: float
+    test_acc: float
+
+
+@dataclass
+class TrainResult:
+    """Outcome of one training run; weights are CPU copies of the model's state dict."""
+
+    history: list[EvalPoint]
+    final_weights: StateDict
+    snapshot: StateDict | None = None  # weights after ``snapshot_iteration`` steps, if asked
+    best: EvalPoint = field(init=False)
+
+    def __post_init__(self) -> None:
+        # min() keeps the first of equal losses: the earliest iteration wins ties.
+        self.best = min(self.history, key=lambda point: point.val_loss)
+
+    def metrics(self) -> dict[str, float | int]:
+        """The scalar results a rounds.csv row reports."""
+        final = self.history[-1]
+        return {"test_acc": self.best.test_acc, "val_acc": self.best.val_acc,
+                "val_loss": self.best.val_loss, "early_stop_iter": self.best.iteration,
+                "final_test_acc": final.test_acc, "final_val_acc": final.val_acc,
+                "iterations": final.iteration}
+
+
+def state_snapshot(model: nn.Module) -> StateDict:
+    """CPU copy of the model's parameters and buffers."""
+    return {name: value.detach().to("cpu", copy=True) for name, value in model.state_dict().items()}
+
+
+def build_optimizer(params: list[nn.Parameter], cfg: dict) -> torch.optim.Optimizer:
+    """sgd (with momentum), adam or adamw with the config's lr and weight decay."""
+    name, lr, decay = cfg["optimizer"], cfg["lr"], cfg.get("weight_decay", 0.0)
+    # The fused kernels do one pass over all parameters: on small networks the per-parameter
+    # Python loop of the default implementation costs more than the arithmetic.
+    common = {"lr": lr, "weight_decay": decay, "fused": True}
+    if name == "sgd":
+        return torch.optim.SGD(params, momentum=cfg.get("momentum", 0.0), **common)
+    if name == "adam":
+        return torch.optim.Adam(params, **common)
+    if name == "adamw":
+        return torch.optim.AdamW(params, **common)
+    raise ValueError(f"unknown optimizer {name!r} (known: sgd, adam, adamw)")
+
+
+def lr_factor(step: int, cfg: dict) -> float:
+    """Multiplier of the peak lr for the step after ``step`` steps: warm-up, then milestones."""
+    warmup = cfg.get("warmup_iterations", 0)
+    ramp = min(1.0, (step + 1) / warmup) if warmup else 1.0
+    passed = sum(1 for milestone in cfg.get("lr_milestones", []) if step >= milestone)
+    return ramp * cfg.get("lr_gamma", 0.1) ** passed
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, split: Split, batch_size: int) -> tuple[float, float]:
+    """(mean cross-entropy loss, accuracy) of ``model`` on ``split``, in eval mode."""
+    was_training = model.training
+    model.eval()
+    loss_sum, correct = 0.0, 0
+    for start in range(0, len(split.y), batch_size):
+        x, y = split.x[start:start + batch_size], split.y[start:start + batch_size]
+        logits = model(x)  # (B, num_classes)
+        loss_sum += F.cross_entropy(logits, y, reduction="sum").item()
+        correct += int((logits.argmax(dim=1) == y).sum())
+    model.train(was_training)
+    return loss_sum / len(split.y), correct / len(split.y)
+
+
+def _batches(dataset: Dataset, batch_size: int, order: torch.Generator) -> Iterator[tuple]:
+    """Endless stream of training batches, epoch after epoch, in the generator's order."""
+    while True:
+        yield from iterate_batches(dataset.train, batch_size, order)
+
+
+class _MaskedStep:
+    """One optimizer step that keeps pruned weights at exactly zero."""
+
+    def __init__(self, model: nn.Module, mask: Mask, cfg: dict):
+        weights = prunable_weights(model)
+        # (param, float mask on the param's device) pairs; the mask multiplies grads and weights.
+        self.masked = [(weights[name], mask[name].to(weights[name].device, weights[name].dtype))
+                       for name in weights]
+        self.optimizer = build_optimizer(list(model.parameters()), cfg)
+        self.schedule = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda step: lr_factor(step, cfg))
+
+    def __call__(self, loss: torch.Tensor) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        for param, keep in self.masked:
+            if param.grad is not None:
+                param.grad.mul_(keep)
+        self.optimizer.step()
+        self.schedule.step()
+        with torch.no_grad():
+            for param, keep in self.masked:
+                param.mul_(keep)
+
+
+def train(
+    model: nn.Module,
+    mask: Mask,
+    dataset: Dataset,
+    cfg: dict,
+    *,
+    data_seed: int,
+    snapshot_iteration: int | None = None,
+) -> TrainResult:
+    """Train ``model`` (already holding its starting weights) under ``mask`` for
+    ``cfg["iterations"]`` steps; batches come in the order drawn from ``data_seed``."""
+    apply_mask(model, mask)
+    step = _MaskedStep(model, mask, cfg)
+    torch.manual_seed(data_seed)  # anything drawing from the global RNG (dropout) repeats too
+    order = generator(data_seed)
+    augment_rng = generator(derive_seed(data_seed, "augment"))
+    snapshot = state_snapshot(model) if snapshot_iteration == 0 else None
+    history: list[EvalPoint] = []
+    model.train()
+    batches = _batches(dataset, cfg["batch_size"], order)
+    for iteration in range(1, cfg["iterations"] + 1):
+        x, y = next(batches)
+        if dataset.augment is not None:
+            x = dataset.augment(x, augment_rng)
+        step(F.cross_entropy(model(x), y))
+        if iteration == snapshot_iteration:
+            snapshot = state_snapshot(model)
+        if iteration % cfg["eval_every"] == 0 or iteration == cfg["iterations"]:
+            history.append(_evaluate_point(model, dataset, cfg, iteration))
+    return TrainResult(history=history, final_weights=state_snapshot(model), snapshot=snapshot)
+
+
+def _evaluate_point(model: nn.Module, dataset: Dataset, cfg: dict, iteration: int) -> EvalPoint:
+    batch_size = cfg.get("eval_batch_size", 1000)
+    val_loss, val_acc = evaluate(model, dataset.val, batch_size)
+    if not math.isfinite(val_loss):
+        # Checked here rather than every step: reading the loss each step would stall a GPU.
+        raise FloatingPointError(f"validation loss is {val_loss} at iteration {iteration}: "
+                                 "training diverged (lower the learning rate?)")
+    _, test_acc = evaluate(model, dataset.test, batch_size)
+    return EvalPoint(iteration=iteration, val_loss=val_loss, val_acc=val_acc, test_acc=test_acc)

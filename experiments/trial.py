@@ -1,0 +1,344 @@
+"""One trial: every method of one experiment for one seed, resumable.
+
+    python -m experiments.trial --experiments-file F --experiment E --seed S --out results/E/seeds/S
+                                [--device auto|cpu|cuda] [--data-root data] [--threads N]
+                                [--stop-after-rounds N]
+
+Once every method has finished it writes ``OUT/provenance.json`` (wall time of this invocation)
+and then ``OUT/rounds.csv`` (one row per (method, round); columns ROW_FIELDS), both atomically.
+``--threads`` sets torch's CPU threads (torch's default when absent). Progress, one line per
+round, goes to stderr. Exit status: 0 done, 2 bad input (one line on stderr), 3 stopped by
+``--stop-after-rounds``. Everything else lives in ``OUT/state/``:
+
+    trial.json                        experiment, seed, settings hash and device kind
+    init.pt                           theta_0, the initial weights (state dict)
+    masks/METHOD_round_RR.pt          each round's mask
+    rows/METHOD_round_RR.json         each round's results: written last, it marks the round done
+    weights/imp_round_00_final.pt     the trained dense network (oneshot prunes it)
+    weights/METHOD_round_RR_final.pt  latest trained weights of imp and imp_rewind (pruned next)
+    weights/rewind.pt                 theta_k: the dense network after rewind_iteration steps
+
+Resume: a rerun skips every (method, round) whose row file exists and redoes the rest (state made
+under other dataset/model/training/pruning settings is discarded first). Each round
+depends only on files written before its row and on seeds derived from the trial seed (see
+experiments/seeding.py), so a run killed at any moment ends, once rerun, with the same masks and
+rows, bit for bit, as an uninterrupted run (same device and thread count).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+from experiments import atomic
+from experiments.config import ConfigError, config_hash, experiment_config
+from experiments.data import (Dataset, DatasetFormatError, DatasetSpecError, DatasetUnavailable,
+                              load_dataset)
+from experiments.masks import Mask, dense_mask, density, layer_kinds, magnitude_prune
+from experiments.methods import METHODS
+from experiments.models import ModelSpecError, build_model
+from experiments.provenance import collect_provenance
+from experiments.seeding import TrialSeeds, configure_torch, resolve_device
+from experiments.training import StateDict, TrainResult, state_snapshot, train
+
+# rounds.csv columns: which round, then what TrainResult.metrics() measured in it.
+KEY_FIELDS = ("method", "seed", "round", "density")
+METRIC_FIELDS = ("test_acc", "val_acc", "val_loss", "early_stop_iter", "final_test_acc",
+                 "final_val_acc", "iterations")
+ROW_FIELDS = KEY_FIELDS + METRIC_FIELDS
+EXIT_BAD_INPUT, EXIT_STOPPED = 2, 3
+# Experiment keys the rows of a round depend on.
+RESULT_KEYS = ("dataset", "model", "training", "pruning", "rewind_iteration")
+
+
+class TrialError(RuntimeError):
+    """The trial cannot run as asked (e.g. its state belongs to another config)."""
+
+
+class StopTrial(Exception):
+    """Raised by an ``after_round`` hook to end a trial early; rerunning resumes it."""
+
+
+# Errors that mean "bad input or environment", reported in one line; anything else is a bug and
+# keeps its traceback.
+BAD_INPUT_ERRORS = (ConfigError, TrialError, DatasetUnavailable, DatasetFormatError,
+                    DatasetSpecError, ModelSpecError)
+
+
+class TrialState:
+    """Files under ``OUT/state``; every write is atomic."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def _path(self, folder: str, method: str, round_index: int, suffix: str) -> Path:
+        return self.root / folder / f"{method}_round_{round_index:02d}{suffix}"
+
+    def claim(self, identity: dict) -> bool:
+        """Make this state belong to the trial ``identity``; True if stale state was discarded.
+
+        State of another experiment or seed is refused (a wrong --out, most likely). State of
+        the same trial under other settings or on another device kind is deleted: its rounds
+        cannot be reused, and the workflow reruns a trial exactly when its settings changed.
+        """
+        path = self.root / "trial.json"
+        found = _read_json(path) if path.exists() else None
+        if found is not None and _owner(found) != _owner(identity):
+            raise TrialError(f"{path}: state of trial {_owner(found)}, not {_owner(identity)}; "
+                             "use another --out")
+        discard = found is not None and found != identity
+        if discard:
+            shutil.rmtree(self.root)
+        if found is None or discard:
+            atomic.write_json(path, identity)
+        return discard
+
+    def has_row(self, method: str, round_index: int) -> bool:
+        return self._path("rows", method, round_index, ".json").exists()
+
+    def load_row(self, method: str, round_index: int) -> dict:
+        return _read_json(self._path("rows", method, round_index, ".json"))
+
+    def save_row(self, method: str, round_index: int, row: dict) -> None:
+        atomic.write_json(self._path("rows", method, round_index, ".json"), row)
+
+    def has_mask(self, method: str, round_index: int) -> bool:
+        return self._path("masks", method, round_index, ".pt").exists()
+
+    def load_mask(self, method: str, round_index: int) -> Mask:
+        return _load_torch(self._path("masks", method, round_index, ".pt"))
+
+    def save_mask(self, method: str, round_index: int, mask: Mask) -> None:
+        atomic.write_torch(self._path("masks", method, round_index, ".pt"), mask)
+
+    def load_weights(self, method: str, round_index: int) -> StateDict:
+        return _load_torch(self._path("weights", method, round_index, "_final.pt"))
+
+    def save_weights(self, method: str, round_index: int, weights: StateDict) -> None:
+        atomic.write_torch(self._path("weights", method, round_index, "_final.pt"), weights)
+
+    def delete_weights(self, method: str, round_index: int) -> None:
+        self._path("weights", method, round_index, "_final.pt").unlink(missing_ok=True)
+
+    def load_rewind_weights(self) -> StateDict:
+        return _load_torch(self.root / "weights" / "rewind.pt")
+
+    def save_rewind_weights(self, weights: StateDict) -> None:
+        atomic.write_torch(self.root / "weights" / "rewind.pt", weights)
+
+
+def _owner(identity: dict) -> tuple:
+    return identity.get("experiment"), identity.get("seed")
+
+
+def state_identity(experiment: str, cfg: dict, seed: int, device: torch.device) -> dict:
+    """What a trial's finished rounds depend on (beyond the code): experiment, seed, the result
+    settings and the device kind. Methods, seeds and reporting keys may change freely."""
+    settings = {key: cfg.get(key) for key in RESULT_KEYS}
+    return {"experiment": experiment, "seed": seed, "settings_hash": config_hash(settings),
+            "device": device.type}
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise TrialError(f"{path}: unreadable trial state ({err}); delete it to redo") from None
+
+
+def _load_torch(path: Path) -> dict:
+    if not path.exists():
+        raise TrialError(f"{path}: missing trial state (was a method run before its requirement?)")
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+class Trial:
+    """What a method's ``run_round`` works with: config, seeds, data, state and training."""
+
+    def __init__(self, experiment: str, cfg: dict, seed: int, dataset: Dataset,
+                 state: TrialState, device: torch.device):
+        self.experiment, self.cfg, self.seed = experiment, cfg, seed
+        self.seeds = TrialSeeds(seed)
+        self.dataset, self.state, self.device = dataset, state, device
+        model = self.build_model(self.seeds.init)
+        self.kinds = layer_kinds(model)
+        self._dense = dense_mask(model)
+        self._initial: StateDict | None = None
+
+    def build_model(self, init_seed: int) -> nn.Module:
+        """A freshly initialised model on the device; its weights depend only on ``init_seed``."""
+        torch.manual_seed(init_seed)
+        model = build_model(self.cfg["model"], self.dataset.input_shape, self.dataset.num_classes)
+        return model.to(self.device)
+
+    def initial_weights(self) -> StateDict:
+        """theta_0, made once from the init seed and kept in ``state/init.pt``."""
+        if self._initial is None:
+            path = self.state.root / "init.pt"
+            if not path.exists():
+                atomic.write_torch(path, state_snapshot(self.build_model(self.seeds.init)))
+            self._initial = _load_torch(path)
+        return self._initial
+
+    def dense_mask(self) -> Mask:
+        """A mask keeping every weight (a fresh copy: callers may keep it)."""
+        return {name: keep.clone() for name, keep in self._dense.items()}
+
+    def prune(self, weights: StateDict, mask: Mask) -> Mask:
+        """One magnitude-pruning step with the experiment's rates and scope."""
+        pruning = self.cfg["pruning"]
+        return magnitude_prune(weights, mask, pruning["rates"], pruning["scope"], self.kinds)
+
+    def train(self, mask: Mask, start_weights: StateDict,
+              snapshot_iteration: int | None = None) -> TrainResult:
+        """Train from ``start_weights`` under ``mask`` with the trial's data order."""
+        model = self.build_model(self.seeds.init)
+        model.load_state_dict(start_weights)
+        return train(model, mask, self.dataset, self.cfg["training"],
+                     data_seed=self.seeds.data_order, snapshot_iteration=snapshot_iteration)
+
+    def reuse_round(self, method: str, round_index: int) -> tuple[Mask, dict]:
+        """(mask, metrics) of a finished round of another method that trained the same network."""
+        row = self.state.load_row(method, round_index)
+        metrics = {key: row[key] for key in METRIC_FIELDS}
+        return self.state.load_mask(method, round_index), metrics
+
+
+def execution_order(methods: list[str]) -> list[str]:
+    """``methods`` with each one moved after the methods it requires."""
+    ordered: list[str] = []
+
+    def visit(method: str) -> None:
+        for needed in METHODS[method].REQUIRES:
+            visit(needed)
+        if method not in ordered:
+            ordered.append(method)
+
+    for method in methods:
+        visit(method)
+    return ordered
+
+
+def run_trial(experiment: str, cfg: dict, seed: int, out: Path, *, device: torch.device,
+              data_root: Path, after_round: Callable[[str, int], None] | None = None,
+              log: Callable[[str], None] | None = None) -> list[dict]:
+    """Run (or resume) every round of every method; returns the rows in execution order.
+
+    ``after_round(method, round)`` is called after each newly finished round; raising
+    ``StopTrial`` from it ends the trial early, as if it had been killed there.
+    """
+    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    state = TrialState(Path(out) / "state")
+    if state.claim(state_identity(experiment, cfg, seed, device)):
+        log(f"[{experiment} seed {seed}] discarded {state.root}: made with other settings")
+    dataset = load_dataset(cfg["dataset"], data_root, device, seed)
+    trial = Trial(experiment, cfg, seed, dataset, state, device)
+    trial.initial_weights()
+    units = [(method, r) for method in execution_order(cfg["methods"])
+             for r in range(cfg["pruning"]["rounds"] + 1)]
+    done = sum(state.has_row(method, r) for method, r in units)
+    if done:
+        log(f"[{experiment} seed {seed}] resuming: {done} of {len(units)} rounds already done")
+    rows = []
+    for method, round_index in units:
+        if not state.has_row(method, round_index):
+            _run_round(trial, method, round_index, log)
+            if after_round is not None:
+                after_round(method, round_index)
+        rows.append(state.load_row(method, round_index))
+    return rows
+
+
+def _run_round(trial: Trial, method: str, round_index: int, log: Callable[[str], None]) -> None:
+    started = time.perf_counter()
+    mask, metrics = METHODS[method].run_round(trial, round_index)
+    row = {"method": method, "seed": trial.seed, "round": round_index, "density": density(mask),
+           **metrics}
+    trial.state.save_mask(method, round_index, mask)
+    trial.state.save_row(method, round_index, row)  # last: its presence marks the round done
+    rounds = trial.cfg["pruning"]["rounds"]
+    log(f"[{trial.experiment} seed {trial.seed}] {method} round {round_index}/{rounds} "
+        f"density {row['density']:.3f} test_acc {row['test_acc']:.3f} "
+        f"({time.perf_counter() - started:.1f}s)")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m experiments.trial", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--experiments-file", required=True, type=Path)
+    parser.add_argument("--experiment", required=True)
+    parser.add_argument("--seed", required=True, type=int)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda")
+    parser.add_argument("--data-root", default=Path("data"), type=Path)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--stop-after-rounds", type=int, default=None, metavar="N",
+                        help="stop (exit 3) after N newly finished rounds; rerun to resume")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    try:
+        cfg = experiment_config(args.experiments_file, args.experiment)
+        device = _check_args(args)
+        configure_torch(device, args.threads)
+        rows = run_trial(args.experiment, cfg, args.seed, args.out, device=device,
+                         data_root=args.data_root, after_round=_stopper(args.stop_after_rounds))
+    except StopTrial as stop:
+        print(f"trial: {stop}; rerun the same command to resume", file=sys.stderr)
+        return EXIT_STOPPED
+    except BAD_INPUT_ERRORS as err:
+        print(f"trial: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    _write_provenance(args, cfg, device, time.perf_counter() - started)
+    atomic.write_csv(args.out / "rounds.csv", rows, ROW_FIELDS)  # last: the job's declared output
+    return 0
+
+
+def _check_args(args: argparse.Namespace) -> torch.device:
+    """The resolved device; TrialError for a bad seed, thread count or device."""
+    if args.seed < 0:
+        raise TrialError(f"--seed must be >= 0, got {args.seed}")
+    if args.threads is not None and args.threads < 1:
+        raise TrialError(f"--threads must be >= 1, got {args.threads}")
+    if args.stop_after_rounds is not None and args.stop_after_rounds < 1:
+        raise TrialError(f"--stop-after-rounds must be >= 1, got {args.stop_after_rounds}")
+    try:
+        return resolve_device(args.device)
+    except (ValueError, RuntimeError) as err:
+        raise TrialError(f"--device {args.device}: {err}") from None
+
+
+def _stopper(limit: int | None) -> Callable[[str, int], None] | None:
+    if limit is None:
+        return None
+    finished = []
+
+    def after_round(method: str, round_index: int) -> None:
+        finished.append((method, round_index))
+        if len(finished) >= limit:
+            raise StopTrial(f"stopped after {limit} rounds as asked (last: {method} {round_index})")
+
+    return after_round
+
+
+def _write_provenance(args: argparse.Namespace, cfg: dict, device: torch.device,
+                      wall_time_s: float) -> None:
+    block = collect_provenance(experiment=args.experiment, rule="trial",
+                               config_file=str(args.experiments_file), config=cfg,
+                               seeds=[args.seed], device=str(device), wall_time_s=wall_time_s)
+    atomic.write_json(args.out / "provenance.json", block)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
