@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-import torch
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -61,6 +60,8 @@ def write_csv(
 
 def write_torch(path: str | os.PathLike, obj: Any) -> Path:
     """``torch.save`` ``obj`` to ``path`` atomically."""
+    import torch  # late: aggregation and figures use this module and need not pay for torch
+
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     return write_bytes(path, buffer.getvalue())
