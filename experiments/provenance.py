@@ -17,11 +17,12 @@ the second.
 from __future__ import annotations
 
 import datetime
+import importlib.metadata
+import importlib.util
 import os
+import re
 import subprocess
 from pathlib import Path
-
-import torch
 
 from experiments.config import config_hash
 
@@ -58,8 +59,17 @@ def git_state(repo_dir: Path | str = PACKAGE_ROOT) -> tuple[str, bool | None]:
 
 
 def torch_version() -> str:
-    """The torch version with its build tag (e.g. 2.15.0+cu132: which CUDA it was built for)."""
-    return str(torch.__version__)
+    """The torch version with its build tag (e.g. 2.15.0+cu132: which CUDA it was built for).
+
+    Read from torch/version.py instead of importing torch, which takes seconds that aggregation,
+    figures and every Snakemake start would otherwise pay for one string.
+    """
+    spec = importlib.util.find_spec("torch")
+    if spec is None or spec.origin is None:
+        return "not installed"
+    text = (Path(spec.origin).parent / "version.py").read_text(encoding="utf-8")
+    match = re.search(r"^__version__\s*=\s*['\"]([^'\"]+)", text, re.M)
+    return match[1] if match else importlib.metadata.version("torch")
 
 
 def utc_now_iso() -> str:

@@ -48,7 +48,8 @@ def finalize(doc: pf.Doc) -> None:
     if not setting(doc, "provenance-appendix", True) or not any(shown.values()):
         return
     doc.content.extend([
-        pf.RawBlock("#show: appendices", format="typst"),
+        # Justified lines would stretch the long unbreakable hashes and paths apart.
+        pf.RawBlock("#show: appendices\n#set par(justify: false)", format="typst"),
         pf.Header(pf.Str("Provenance"), pf.Space(), pf.Str("of"), pf.Space(), pf.Str("results"),
                   level=1, identifier="sec:provenance"),
         pf.Para(pf.Str(_INTRO)),
