@@ -83,6 +83,40 @@ def load_schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 
+# --- Which results depend on which experiment keys ------------------------------------------------
+
+# Every experiment key not named below changes the rows of every round (dataset, model, training,
+# pruning, rewind_iteration, and any key the schema gains later): round and trial settings are
+# both "all keys but some", so a new key can never count for one and not the other.
+
+# Keys that choose which rounds a trial runs (methods) and which trials exist (seeds).
+PLAN_KEYS = ("methods", "seeds")
+# Keys that change what summary.json reports, not what a trial computes.
+REPORT_KEYS = ("report_densities",)
+# Keys that change only the prose and the figures.
+PRESENTATION_KEYS = ("description", "figures")
+
+
+def round_settings(cfg: dict) -> dict:
+    """The experiment keys the rows of any one round depend on (absent ones as None): a trial
+    may keep its finished rounds while these stay the same, whatever the methods or seeds."""
+    experiment_keys = load_schema()["$defs"]["experiment"]["properties"]
+    other_keys = PLAN_KEYS + REPORT_KEYS + PRESENTATION_KEYS
+    return {key: cfg.get(key) for key in experiment_keys if key not in other_keys}
+
+
+def trial_settings(cfg: dict) -> dict:
+    """The part of an experiment config that a trial's results depend on: the round settings
+    and the plan (all but report and presentation keys)."""
+    return {key: value for key, value in cfg.items()
+            if key not in REPORT_KEYS + PRESENTATION_KEYS}
+
+
+def summary_settings(cfg: dict) -> dict:
+    """The part of an experiment config that summary.json depends on (all but presentation)."""
+    return {key: value for key, value in cfg.items() if key not in PRESENTATION_KEYS}
+
+
 # --- YAML and line numbers ------------------------------------------------------------------------
 
 

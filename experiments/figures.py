@@ -44,7 +44,8 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter
 
-from experiments.aggregate import AggregateError, dense_rows, group_rounds, read_rounds, stat
+from experiments.aggregate import dense_rows, group_rounds, stat
+from experiments.rounds import AggregateError, read_rounds
 from experiments.atomic import write_bytes, write_text
 from experiments.config import ConfigError, find_figure, load_experiment_set
 from experiments.provenance import collect_provenance

@@ -39,7 +39,7 @@ import torch
 from torch import nn
 
 from experiments import atomic
-from experiments.config import ConfigError, config_hash, experiment_config
+from experiments.config import ConfigError, config_hash, experiment_config, round_settings
 from experiments.data import (Dataset, DatasetFormatError, DatasetSpecError, DatasetUnavailable,
                               load_dataset)
 from experiments.masks import Mask, dense_mask, density, layer_kinds, magnitude_prune
@@ -55,8 +55,6 @@ METRIC_FIELDS = ("test_acc", "val_acc", "val_loss", "early_stop_iter", "final_te
                  "final_val_acc", "iterations")
 ROW_FIELDS = KEY_FIELDS + METRIC_FIELDS
 EXIT_BAD_INPUT, EXIT_STOPPED = 2, 3
-# Experiment keys the rows of a round depend on.
-RESULT_KEYS = ("dataset", "model", "training", "pruning", "rewind_iteration")
 
 
 class TrialError(RuntimeError):
@@ -142,7 +140,7 @@ def _owner(identity: dict) -> tuple:
 def state_identity(experiment: str, cfg: dict, seed: int, device: torch.device) -> dict:
     """What a trial's finished rounds depend on (beyond the code): experiment, seed, the result
     settings and the device kind. Methods, seeds and reporting keys may change freely."""
-    settings = {key: cfg.get(key) for key in RESULT_KEYS}
+    settings = round_settings(cfg)
     return {"experiment": experiment, "seed": seed, "settings_hash": config_hash(settings),
             "device": device.type}
 

@@ -7,8 +7,8 @@
 # (training, pruning, ... -> trials; report_densities -> aggregate; a figure spec -> that figure).
 import re
 
-from experiments.aggregate import summary_settings, trial_settings
-from experiments.config import ConfigError, config_hash, load_experiment_set
+from experiments.config import (ConfigError, config_hash, load_experiment_set, summary_settings,
+                                trial_settings)
 from experiments.devices import gpu_slots_per_trial
 
 EXPERIMENTS_FILE = config["experiments_file"]

@@ -189,3 +189,12 @@ def test_reading_a_config_does_not_import_torch():
             f"load_experiment_set({str(REPO / 'config/experiments/default.yaml')!r}); "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
+
+
+def test_round_trial_and_summary_settings_split_the_experiment_keys():
+    from experiments.config import load_experiment_set, round_settings, summary_settings, trial_settings
+
+    cfg = load_experiment_set("config/experiments/default.yaml")["lth_mnist1d"]
+    assert set(round_settings(cfg)) == {"dataset", "model", "training", "pruning", "rewind_iteration"}
+    assert set(trial_settings(cfg)) == set(round_settings(cfg)) | {"methods", "seeds"}
+    assert "figures" not in summary_settings(cfg) and "report_densities" in summary_settings(cfg)

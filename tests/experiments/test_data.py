@@ -11,6 +11,7 @@ import torch
 import torchvision
 
 import experiments.data as data
+import experiments.data.mnist1d as mnist1d
 from experiments.data import (
     DatasetFormatError,
     DatasetSpecError,
@@ -19,6 +20,7 @@ from experiments.data import (
     iterate_batches,
     load_dataset,
 )
+from experiments.data.cifar10 import read_cifar_batch
 from tests.experiments.datafiles import write_cifar10, write_mnist
 
 CPU = torch.device("cpu")
@@ -54,7 +56,7 @@ def test_mnist1d_is_deterministic_and_cached(tmp_path, monkeypatch):
     def must_not_regenerate(*args, **kwargs):
         raise AssertionError("MNIST-1D was regenerated despite the cache")
 
-    monkeypatch.setattr(data, "make_dataset", must_not_regenerate)
+    monkeypatch.setattr(mnist1d, "make_dataset", must_not_regenerate)
     # Another trial seed must see the very same split: only split_seed chooses it.
     second = load_dataset(MNIST1D_SPEC, tmp_path, CPU, seed=7)
     for name in ("train", "val", "test"):
@@ -172,7 +174,7 @@ def test_our_cifar_reader_agrees_with_torchvision(tmp_path, monkeypatch):
     # torchvision only refuses these files for their MD5 sums, which tiny files cannot match.
     monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda *args, **kwargs: True)
     reference = torchvision.datasets.CIFAR10(tmp_path, train=False)
-    images, labels = data._read_cifar_batch(tmp_path / "cifar-10-batches-py" / "test_batch")
+    images, labels = read_cifar_batch(tmp_path / "cifar-10-batches-py" / "test_batch")
     expected = torch.from_numpy(reference.data).permute(0, 3, 1, 2).float() / 255.0
     assert torch.equal(images, expected) and labels.tolist() == reference.targets
 

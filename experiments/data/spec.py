@@ -1,0 +1,34 @@
+"""Checks of the experiment config's ``dataset`` mapping (the *spec*) shared by every loader."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from experiments.data.errors import DatasetSpecError
+
+
+def common_options(spec: dict, known_names: Collection[str]) -> tuple[str, int, int, bool]:
+    """Check the keys every dataset shares: name, validation, split_seed, augment."""
+    name = spec.get("name")
+    if name not in known_names:
+        raise DatasetSpecError(
+            f"dataset: unknown name {name!r}; known: {', '.join(sorted(known_names))}"
+        )
+    validation = int_option(spec, "validation", None, minimum=1)
+    split_seed = int_option(spec, "split_seed", 0, minimum=0)
+    wants_augment = spec.get("augment", False)
+    if wants_augment not in (True, False):
+        raise DatasetSpecError(f"dataset: 'augment' must be true or false, got {wants_augment!r}")
+    if wants_augment and name != "cifar10":
+        raise DatasetSpecError(f"dataset: 'augment' is defined only for cifar10, not {name}")
+    return name, validation, split_seed, bool(wants_augment)
+
+
+def int_option(spec: dict, key: str, default: int | None, minimum: int) -> int:
+    """``spec[key]`` (or `default`), checked to be an int of at least `minimum`."""
+    value = spec.get(key, default)
+    if value is None:
+        raise DatasetSpecError(f"dataset: missing required key '{key}'")
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise DatasetSpecError(f"dataset: '{key}' must be an int >= {minimum}, got {value!r}")
+    return value
