@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -27,10 +28,22 @@ class LinkPatterns:
 
 
 def read_entries(path: str | Path) -> dict[str, dict]:
-    """CSL-JSON entries by key; a syntax error or a duplicate key names the file and line."""
+    """CSL-JSON entries by key; a syntax error or a duplicate key names the file and line.
+
+    Two filters of one build read the bibliography; the parse is cached while the file is
+    unchanged, so pandoc reads it once.
+    """
     path = Path(path)
     if not path.is_file():
         raise SourceError("bibliography file does not exist", str(path))
+    stat = path.stat()
+    return _parse_entries(str(path), str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _parse_entries(shown: str, resolved: str, mtime_ns: int, size: int) -> dict[str, dict]:
+    """Parse once per (file, version); errors name the file as the chapter metadata gives it."""
+    path = Path(shown)
     entry_lines(path)  # duplicate keys: pandoc would silently keep one of them
     try:
         entries = read_json([str(path), "-f", "bibtex", "-t", "csljson"])

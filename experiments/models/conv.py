@@ -13,11 +13,10 @@ same layout with Conv1d and 3-tap kernels.
 from __future__ import annotations
 
 import math
-from itertools import pairwise
 
 from torch import Tensor, nn
 
-from experiments.models.mlp import glorot_normal_init
+from experiments.models.mlp import fully_connected_layers, glorot_normal_init
 
 CONV_STAGE_WIDTHS = {"conv2": (64,), "conv4": (64, 128), "conv6": (64, 128, 256)}
 CONV_FC_HIDDEN = (256, 256)
@@ -52,10 +51,7 @@ class ConvNet(nn.Module):
             )
         layers = _conv_stages(self.input_shape[0], stage_widths, conv, pool)
         widths = [stage_widths[-1] * math.prod(spatial), *fc_hidden]
-        layers.append(nn.Flatten())
-        for fan_in, fan_out in pairwise(widths):
-            layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-        layers.append(nn.Linear(widths[-1], num_classes))
+        layers += [nn.Flatten(), *fully_connected_layers(widths, num_classes)]
         self.layers = nn.Sequential(*layers)
         glorot_normal_init(self)
 

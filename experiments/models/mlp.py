@@ -37,6 +37,16 @@ def check_layer_sizes(model_name: str, option: str, sizes: Sequence[int]) -> tup
     return tuple(sizes)
 
 
+def fully_connected_layers(widths: Sequence[int], num_classes: int) -> list[nn.Module]:
+    """Linear+ReLU between consecutive `widths`, then the Linear output layer (the last Linear,
+    which the pruning code treats as the output layer)."""
+    layers: list[nn.Module] = []
+    for fan_in, fan_out in pairwise(widths):
+        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+    layers.append(nn.Linear(widths[-1], num_classes))
+    return layers
+
+
 class MLP(nn.Module):
     """Flatten, then Linear+ReLU for each hidden width, then a Linear output layer.
 
@@ -49,11 +59,7 @@ class MLP(nn.Module):
         super().__init__()
         self.hidden = check_layer_sizes("mlp", "hidden", hidden)
         widths = [math.prod(input_shape), *self.hidden]
-        layers: list[nn.Module] = [nn.Flatten()]
-        for fan_in, fan_out in pairwise(widths):
-            layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-        layers.append(nn.Linear(widths[-1], num_classes))
-        self.layers = nn.Sequential(*layers)
+        self.layers = nn.Sequential(nn.Flatten(), *fully_connected_layers(widths, num_classes))
         glorot_normal_init(self)
 
     def forward(self, x: Tensor) -> Tensor:

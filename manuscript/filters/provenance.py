@@ -54,7 +54,7 @@ def finalize(doc: pf.Doc) -> None:
                   level=1, identifier="sec:provenance"),
         pf.Para(pf.Str(_INTRO)),
         *_section("Figures", [_figure_item(url, label) for url, label in shown["figures"]]),
-        *_section("Tables", [_table_item(data, label, doc) for data, label in shown["tables"]]),
+        *_section("Tables", [_table_item(data, label) for data, label in shown["tables"]]),
         *_section("Numbers quoted in the text", _number_items(shown["numbers"], doc)),
     ])
 
@@ -76,7 +76,7 @@ def _figure_item(url: str, label: str) -> pf.ListItem:
     return _item(label, url, record, "a file kept in the repository; no workflow record")
 
 
-def _table_item(data: str, label: str, doc: pf.Doc) -> pf.ListItem:
+def _table_item(data: str, label: str) -> pf.ListItem:
     record = _read(Path(data).parent / "summary.json").get("provenance", {})
     return _item(label, data, record, "no workflow record beside this file")
 
