@@ -14,7 +14,9 @@ where ``std`` is the sample standard deviation (ddof=1) and is ``null`` when ``n
      "dense": {"density": 1.0, "test_acc": STAT, "val_acc": STAT,
                "early_stop_iter": STAT, "final_test_acc": STAT},
      "methods": {METHOD: {"rounds": [{"round": 0, "density": 1.0, "n": 3,
-                                      "test_acc": STAT, ..., "final_test_acc": STAT}, ...]}},
+                                      "test_acc": STAT, ..., "final_test_acc": STAT,
+                                      "params": STAT, "flops": STAT, "compression": STAT,
+                                      "speedup": STAT}, ...]}},
      "at_density": {"10pct": {"target_density": 0.1,
                               METHOD: {"round": 10, "density": 0.107, "n": 3,
                                        "test_acc": STAT, ...} or null}},
@@ -63,7 +65,8 @@ from experiments.config import ConfigError, experiment_config
 from experiments.provenance import collect_provenance
 from experiments.rounds import AggregateError, combine, read_trial_provenance
 
-METRICS = ("test_acc", "val_acc", "early_stop_iter", "final_test_acc")
+METRICS = ("test_acc", "val_acc", "early_stop_iter", "final_test_acc", "params", "flops",
+           "compression", "speedup")
 DENSE_METHOD = "imp"
 # Densities this far (as a ratio) beyond a method's range are not "near" a reported target.
 AT_DENSITY_TOLERANCE = 1.1

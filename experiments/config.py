@@ -97,6 +97,11 @@ REPORT_KEYS = ("report_densities",)
 PRESENTATION_KEYS = ("description", "figures")
 
 
+def round_count(cfg: dict) -> int:
+    """Number of pruning rounds after the dense round 0."""
+    return cfg["pruning"]["rounds"]
+
+
 def round_settings(cfg: dict) -> dict:
     """The experiment keys the rows of any one round depend on (absent ones as None): a trial
     may keep its finished rounds while these stay the same, whatever the methods or seeds."""
@@ -280,8 +285,8 @@ def _check_experiment(name: str, experiment: dict, locate: _Locator) -> None:
     _check_dataset(experiment["dataset"], at + ["dataset"], locate)
     _check_model(experiment["model"], at + ["model"], locate)
     _check_training(experiment["training"], at + ["training"], locate)
-    _check_rates(experiment["pruning"], at + ["pruning"], locate)
     _check_methods(experiment, at, locate)
+    _check_pruning(experiment, at, locate)
 
 
 def _check_dataset(dataset: dict, at: list, locate: _Locator) -> None:
@@ -292,16 +297,22 @@ def _check_dataset(dataset: dict, at: list, locate: _Locator) -> None:
         raise locate.error(at + ["augment"], "augmentation exists for cifar10 only", True)
 
 
-# Model options and the one model each belongs to.
-MODEL_OPTIONS = {"hidden": "mlp", "shortcut": "resnet20"}
+# Model options and the models each belongs to.
+MODEL_OPTIONS = {"hidden": ("mlp",), "shortcut": ("resnet20",),
+                 "batch_norm": ("conv2", "conv4", "conv6", "convnet"),
+                 "stage_widths": ("convnet",), "fc_hidden": ("convnet",)}
+# Options a model cannot do without.
+MODEL_NEEDS = {"mlp": ("hidden",), "convnet": ("stage_widths",)}
 
 
 def _check_model(model: dict, at: list, locate: _Locator) -> None:
-    if model["name"] == "mlp" and "hidden" not in model:
-        raise locate.error(at, "model mlp needs 'hidden' (list of hidden-layer widths)")
-    for option, owner in MODEL_OPTIONS.items():
-        if option in model and model["name"] != owner:
-            raise locate.error(at + [option], f"applies to {owner} only, not {model['name']}", True)
+    for option in MODEL_NEEDS.get(model["name"], ()):
+        if option not in model:
+            raise locate.error(at, f"model {model['name']} needs '{option}'")
+    for option, owners in MODEL_OPTIONS.items():
+        if option in model and model["name"] not in owners:
+            raise locate.error(at + [option],
+                               f"applies to {', '.join(owners)} only, not {model['name']}", True)
 
 
 def _check_training(training: dict, at: list, locate: _Locator) -> None:
@@ -313,6 +324,21 @@ def _check_training(training: dict, at: list, locate: _Locator) -> None:
         raise locate.error(at + ["lr_milestones"], f"must increase and stay below {iterations}")
     if training["warmup_iterations"] >= iterations:
         raise locate.error(at + ["warmup_iterations"], f"must be below iterations ({iterations})")
+
+
+def _check_pruning(experiment: dict, at: list, locate: _Locator) -> None:
+    """Each method's pruning key is given; channel ratios match the rounds."""
+    pruning, uses = experiment["pruning"], method_pruning_keys()
+    for index, method in enumerate(experiment["methods"]):
+        if uses[method] is not None and uses[method] not in pruning:
+            raise locate.error(at + ["methods", index],
+                               f"{method} needs pruning.{uses[method]}")
+    ratios = pruning.get("channel_ratios")
+    if ratios is not None and len(ratios) != pruning["rounds"]:
+        raise locate.error(at + ["pruning", "channel_ratios"],
+                           f"gives {len(ratios)} ratios for {pruning['rounds']} rounds (one per round)")
+    if "rates" in pruning:
+        _check_rates(pruning, at + ["pruning"], locate)
 
 
 def _check_rates(pruning: dict, at: list, locate: _Locator) -> None:
@@ -334,6 +360,11 @@ def _check_rates(pruning: dict, at: list, locate: _Locator) -> None:
 def method_requirements() -> dict[str, list[str]]:
     """Method -> methods whose saved state it needs (the schema's copy of each REQUIRES)."""
     return load_schema()["$defs"]["experiment"]["properties"]["methods"]["x-requires"]
+
+
+def method_pruning_keys() -> dict[str, str]:
+    """Method -> the pruning key it reads its schedule from (rates or channel_ratios)."""
+    return load_schema()["$defs"]["experiment"]["properties"]["methods"]["x-pruning"]
 
 
 def _check_methods(experiment: dict, at: list, locate: _Locator) -> None:

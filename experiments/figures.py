@@ -42,65 +42,21 @@ from typing import Callable
 
 import matplotlib
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullFormatter
 
 from experiments.aggregate import dense_rows, group_rounds, stat
 from experiments.rounds import AggregateError, read_rounds
 from experiments.atomic import write_bytes, write_text
 from experiments.config import ConfigError, find_figure, load_experiment_set
+from experiments.plots import lth, supermask
+from experiments.plots.axes import FigureData, density_ticks  # noqa: F401 (tests use density_ticks)
+from experiments.plots.style import FIGURE_SIZE_IN, METHOD_STYLES, PDF_METADATA, RC_PARAMS
 from experiments.provenance import collect_provenance
 
-FIGURE_SIZE_IN = (6.0, 3.6)  # thesis column width
 SPEC_KEYS = {"kind", "methods"}
-PERCENT = 100.0
-
-OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9",
-             "bluish_green": "#009E73", "yellow": "#F0E442", "blue": "#0072B2",
-             "vermillion": "#D55E00", "reddish_purple": "#CC79A7"}
-
-
-@dataclass(frozen=True)
-class MethodStyle:
-    label: str
-    color: str
-    marker: str
-    linestyle: str | tuple
-
-
-METHOD_STYLES = {
-    "imp": MethodStyle("IMP, reset to init", OKABE_ITO["blue"], "o", "-"),
-    "imp_rewind": MethodStyle("IMP, rewind", OKABE_ITO["vermillion"], "s", "--"),
-    "oneshot": MethodStyle("One-shot", OKABE_ITO["bluish_green"], "^", "-."),
-    "reinit": MethodStyle("Random reinit", OKABE_ITO["orange"], "D", ":"),
-    "random": MethodStyle("Random pruning", OKABE_ITO["reddish_purple"], "v", (0, (5, 1, 1, 1))),
-}
-# Below the method lines (zorder 2) so a method that stays at dense accuracy is not hidden.
-DENSE_STYLE = {"color": OKABE_ITO["black"], "linestyle": (0, (4, 2)), "linewidth": 0.9,
-               "zorder": 1.5}
-
-# Pinned so a user's matplotlibrc cannot change the figures; Type 42 embeds TrueType fonts.
-RC_PARAMS = {
-    "font.family": "DejaVu Sans", "font.size": 9, "axes.labelsize": 9, "axes.titlesize": 9,
-    "legend.fontsize": 7.5, "xtick.labelsize": 8, "ytick.labelsize": 8,
-    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
-    "grid.linewidth": 0.4, "grid.alpha": 0.5, "lines.linewidth": 1.4, "lines.markersize": 4,
-    "pdf.fonttype": 42, "pdf.compression": 6, "path.simplify": False,
-}
-# No CreationDate: it would make every rebuild differ byte for byte.
-PDF_METADATA = {"CreationDate": None, "Creator": "experiments.figures"}
 
 
 class FigureError(Exception):
     """A figure that cannot be drawn; the message is one line naming the file at fault."""
-
-
-@dataclass
-class FigureData:
-    """What the drawing functions need: per-method rounds and the dense network, over seeds."""
-    rounds: dict[str, list[dict]]
-    dense: dict[str, dict]
-    methods: list[str]
-    seeds: list[int]
 
 
 def locate_figure(experiments: dict, name: str, config_file: str | Path) -> tuple[str, dict]:
@@ -146,93 +102,6 @@ def load_figure_data(rounds_csv: Path, methods: list[str], name: str,
                       dense_stats, methods, sorted({row["seed"] for row in rows}))
 
 
-def _std_or_zero(entry: dict) -> float:
-    return entry["std"] if entry["std"] is not None else 0.0
-
-
-def plot_metric(ax, data: FigureData, metric: str, scale: float = 1.0) -> None:
-    """One line per method (mean, band of +-1 std) and the dense mean as a reference line."""
-    for method in data.methods:
-        style = METHOD_STYLES[method]
-        rounds = data.rounds[method]
-        x = [entry["density"] * PERCENT for entry in rounds]
-        mean = [entry[metric]["mean"] * scale for entry in rounds]
-        spread = [_std_or_zero(entry[metric]) * scale for entry in rounds]
-        ax.fill_between(x, [m - s for m, s in zip(mean, spread)],
-                        [m + s for m, s in zip(mean, spread)],
-                        color=style.color, alpha=0.18, linewidth=0)
-        ax.plot(x, mean, color=style.color, marker=style.marker, linestyle=style.linestyle,
-                label=style.label)
-    ax.axhline(data.dense[metric]["mean"] * scale, label="Dense network", **DENSE_STYLE)
-    format_density_axis(ax, data)
-
-
-MAX_TICKS = 8
-TICK_STEPS = ((1, 0.7, 0.5, 0.3, 0.2), (1, 0.5, 0.2), (1,))  # finest first
-
-
-def density_ticks(lowest: float) -> list[float]:
-    """Percent ticks from 100 down to ``lowest``: the finest step set that gives few enough."""
-    decades = [100 / 10 ** power for power in range(6)]
-    for steps in TICK_STEPS:
-        ticks = [round(decade * step, 6) for decade in decades for step in steps]
-        ticks = [tick for tick in ticks if tick >= lowest]
-        if len(ticks) <= MAX_TICKS:
-            break
-    return ticks
-
-
-def format_density_axis(ax, data: FigureData) -> None:
-    """Log x axis of percent of weights remaining, running from 100 down to the sparsest round."""
-    lowest = min(entry["density"] * PERCENT
-                 for rounds in data.rounds.values() for entry in rounds) / 1.08
-    ax.set_xscale("log")
-    ax.set_xlim(PERCENT * 1.08, lowest)  # reversed limits: density falls to the right
-    ax.xaxis.set_major_locator(FixedLocator(density_ticks(lowest)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel("Weights remaining (%)")
-
-
-def _accuracy_panel(ax, data: FigureData) -> None:
-    plot_metric(ax, data, "test_acc", scale=PERCENT)
-    ax.set_ylabel("Test accuracy at early stop (%)")
-
-
-def _early_stop_panel(ax, data: FigureData) -> None:
-    plot_metric(ax, data, "early_stop_iter")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # iterations are whole numbers
-    ax.set_ylabel("Early-stop iteration")
-
-
-def _two_panels(fig, data: FigureData) -> None:
-    """Accuracy and early-stop iteration side by side, one legend for both."""
-    left, right = fig.subplots(1, 2)
-    _accuracy_panel(left, data)
-    _early_stop_panel(right, data)
-    left.legend(loc="best", frameon=False)
-
-
-def draw_accuracy_vs_density(fig, data: FigureData) -> None:
-    ax = fig.subplots()
-    _accuracy_panel(ax, data)
-    ax.legend(loc="best", frameon=False)
-
-
-def draw_early_stop_vs_density(fig, data: FigureData) -> None:
-    ax = fig.subplots()
-    _early_stop_panel(ax, data)
-    ax.legend(loc="best", frameon=False)
-
-
-def draw_oneshot_vs_iterative(fig, data: FigureData) -> None:
-    _two_panels(fig, data)
-
-
-def draw_rewind_vs_reset(fig, data: FigureData) -> None:
-    _two_panels(fig, data)
-
-
 @dataclass(frozen=True)
 class FigureKind:
     draw: Callable
@@ -240,10 +109,14 @@ class FigureKind:
 
 
 KINDS = {
-    "accuracy_vs_density": FigureKind(draw_accuracy_vs_density, None),
-    "early_stop_vs_density": FigureKind(draw_early_stop_vs_density, None),
-    "oneshot_vs_iterative": FigureKind(draw_oneshot_vs_iterative, ["imp", "oneshot"]),
-    "rewind_vs_reset": FigureKind(draw_rewind_vs_reset, ["imp", "imp_rewind"]),
+    "accuracy_vs_density": FigureKind(lth.draw_accuracy_vs_density, None),
+    "early_stop_vs_density": FigureKind(lth.draw_early_stop_vs_density, None),
+    "oneshot_vs_iterative": FigureKind(lth.draw_oneshot_vs_iterative, ["imp", "oneshot"]),
+    "rewind_vs_reset": FigureKind(lth.draw_rewind_vs_reset, ["imp", "imp_rewind"]),
+    "untrained_criteria": FigureKind(supermask.draw_untrained_criteria,
+                                     supermask.UNTRAINED_METHODS),
+    "learned_supermasks": FigureKind(supermask.draw_learned_supermasks, supermask.LEARNED_METHODS),
+    "signs_vs_magnitudes": FigureKind(supermask.draw_signs_vs_magnitudes, supermask.SIGN_METHODS),
 }
 
 

@@ -19,9 +19,10 @@ from pathlib import Path
 from experiments.config import config_hash, trial_settings
 
 REQUIRED_COLUMNS = ("method", "seed", "round", "density", "test_acc", "val_acc",
-                    "early_stop_iter", "final_test_acc")
-INT_COLUMNS = ("seed", "round", "early_stop_iter")
-FLOAT_COLUMNS = ("density", "test_acc", "val_acc", "final_test_acc")
+                    "early_stop_iter", "final_test_acc", "params", "flops", "compression",
+                    "speedup")
+INT_COLUMNS = ("seed", "round", "early_stop_iter", "params", "flops")
+FLOAT_COLUMNS = ("density", "test_acc", "val_acc", "final_test_acc", "compression", "speedup")
 
 
 class AggregateError(Exception):

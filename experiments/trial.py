@@ -39,7 +39,9 @@ import torch
 from torch import nn
 
 from experiments import atomic
-from experiments.config import ConfigError, config_hash, experiment_config, round_settings
+from experiments import flops
+from experiments.config import (ConfigError, config_hash, experiment_config, round_count,
+                                round_settings)
 from experiments.data import (Dataset, DatasetFormatError, DatasetSpecError, DatasetUnavailable,
                               load_dataset)
 from experiments.masks import Mask, dense_mask, density, layer_kinds, magnitude_prune
@@ -51,8 +53,9 @@ from experiments.training import StateDict, TrainResult, state_snapshot, train
 
 # rounds.csv columns: which round, then what TrainResult.metrics() measured in it.
 KEY_FIELDS = ("method", "seed", "round", "density")
+# params, flops, compression and speedup are Blalock et al.'s size metrics (experiments/flops.py).
 METRIC_FIELDS = ("test_acc", "val_acc", "val_loss", "early_stop_iter", "final_test_acc",
-                 "final_val_acc", "iterations")
+                 "final_val_acc", "iterations", "params", "flops", "compression", "speedup")
 ROW_FIELDS = KEY_FIELDS + METRIC_FIELDS
 EXIT_BAD_INPUT, EXIT_STOPPED = 2, 3
 
@@ -170,6 +173,13 @@ class Trial:
         self.kinds = layer_kinds(model)
         self._dense = dense_mask(model)
         self._initial: StateDict | None = None
+        self._counted = model  # only its architecture is used, to count parameters and flops
+        self.dense_size = flops.count(model, dataset.input_shape)
+
+    def size_metrics(self, mask: Mask) -> dict:
+        """params, flops, compression and speedup of the trial's model under ``mask``."""
+        size = flops.count(self._counted, self.dataset.input_shape, mask)
+        return {"params": size.params, "flops": size.flops, **flops.ratios(self.dense_size, size)}
 
     def build_model(self, init_seed: int) -> nn.Module:
         """A freshly initialised model on the device; its weights depend only on ``init_seed``."""
@@ -241,7 +251,7 @@ def run_trial(experiment: str, cfg: dict, seed: int, out: Path, *, device: torch
     trial = Trial(experiment, cfg, seed, dataset, state, device)
     trial.initial_weights()
     units = [(method, r) for method in execution_order(cfg["methods"])
-             for r in range(cfg["pruning"]["rounds"] + 1)]
+             for r in method_rounds(method, cfg)]
     done = sum(state.has_row(method, r) for method, r in units)
     if done:
         log(f"[{experiment} seed {seed}] resuming: {done} of {len(units)} rounds already done")
@@ -255,14 +265,26 @@ def run_trial(experiment: str, cfg: dict, seed: int, out: Path, *, device: torch
     return rows
 
 
+def method_rounds(method: str, cfg: dict) -> list[int]:
+    """The rounds ``method`` has rows for: all of 0..round_count unless its module says fewer."""
+    rounds = getattr(METHODS[method], "rounds", None)
+    return rounds(cfg) if rounds is not None else list(range(round_count(cfg) + 1))
+
+
 def _run_round(trial: Trial, method: str, round_index: int, log: Callable[[str], None]) -> None:
     started = time.perf_counter()
     mask, metrics = METHODS[method].run_round(trial, round_index)
+    # A method that changes the architecture (structured pruning) reports its own size.
+    size = trial.size_metrics(mask)
+    if "params" in metrics:
+        counted = flops.Size(params=metrics["params"], flops=metrics["flops"])
+        size = {"params": counted.params, "flops": counted.flops,
+                **flops.ratios(trial.dense_size, counted)}
     row = {"method": method, "seed": trial.seed, "round": round_index, "density": density(mask),
-           **metrics}
+           **metrics, **size}
     trial.state.save_mask(method, round_index, mask)
     trial.state.save_row(method, round_index, row)  # last: its presence marks the round done
-    rounds = trial.cfg["pruning"]["rounds"]
+    rounds = round_count(trial.cfg)
     log(f"[{trial.experiment} seed {trial.seed}] {method} round {round_index}/{rounds} "
         f"density {row['density']:.3f} test_acc {row['test_acc']:.3f} "
         f"({time.perf_counter() - started:.1f}s)")

@@ -25,7 +25,7 @@ experiments:
     report_densities: [0.5, 0.3, 0.1]
 """
 COLUMNS = ["method", "seed", "round", "density", "test_acc", "val_acc", "early_stop_iter",
-           "final_test_acc"]
+           "final_test_acc", "params", "flops", "compression", "speedup"]
 # (method, round, density, test_acc, early_stop_iter) per seed; val_acc = test_acc + 0.01 and
 # final_test_acc = test_acc - 0.01 throughout.
 TRIALS = {
@@ -39,6 +39,13 @@ TRIALS = {
 SQRT2 = math.sqrt(2)
 
 
+def size_columns(density: float, dense_params: int = 1000) -> dict:
+    """params and flops that shrink with the density, and their ratios to the dense ones."""
+    params = round(dense_params * density)
+    return {"params": params, "flops": params, "compression": dense_params / params,
+            "speedup": dense_params / params}
+
+
 def write_rounds(path: Path, seed: int, rows, columns=COLUMNS) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
@@ -47,7 +54,7 @@ def write_rounds(path: Path, seed: int, rows, columns=COLUMNS) -> Path:
         for method, round_index, density, acc, stop in rows:
             record = {"method": method, "seed": seed, "round": round_index, "density": density,
                       "test_acc": acc, "val_acc": acc + 0.01, "early_stop_iter": stop,
-                      "final_test_acc": acc - 0.01}
+                      "final_test_acc": acc - 0.01, **size_columns(density)}
             writer.writerow([record[column] for column in columns])
     return path
 
@@ -219,7 +226,7 @@ def expect_error(experiment, capsys, files, *fragments):
 
 def test_missing_column_names_the_file(experiment, capsys):
     bad = write_rounds(experiment["files"][0], 0, TRIALS[0], COLUMNS[:-1])
-    expect_error(experiment, capsys, None, str(bad), "final_test_acc")
+    expect_error(experiment, capsys, None, str(bad), "speedup")
 
 
 def test_empty_file_names_the_file(experiment, capsys):

@@ -195,6 +195,7 @@ def test_round_trial_and_summary_settings_split_the_experiment_keys():
     from experiments.config import load_experiment_set, round_settings, summary_settings, trial_settings
 
     cfg = load_experiment_set("config/experiments/default.yaml")["lth_mnist1d"]
-    assert set(round_settings(cfg)) == {"dataset", "model", "training", "pruning", "rewind_iteration"}
+    assert set(round_settings(cfg)) == {"dataset", "model", "training", "pruning", "rewind_iteration",
+                                         "supermask", "structured"}
     assert set(trial_settings(cfg)) == set(round_settings(cfg)) | {"methods", "seeds"}
     assert "figures" not in summary_settings(cfg) and "report_densities" in summary_settings(cfg)

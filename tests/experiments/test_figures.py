@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from experiments.figures import KINDS, density_ticks, main
+from tests.experiments.test_aggregate import size_columns
 
 EXPERIMENT_SET = """\
 experiments:
@@ -29,7 +30,7 @@ experiments:
       tiny_rewind: {kind: rewind_vs_reset}
 """
 COLUMNS = ["method", "seed", "round", "density", "test_acc", "val_acc", "early_stop_iter",
-           "final_test_acc"]
+           "final_test_acc", "params", "flops", "compression", "speedup"]
 METHODS = ["imp", "imp_rewind", "oneshot", "random", "reinit"]
 
 
@@ -42,7 +43,7 @@ def rows_of(methods=METHODS, seeds=(0, 1), rounds=4):
                 yield {"method": method, "seed": seed, "round": round_index,
                        "density": 0.5 ** round_index, "test_acc": acc, "val_acc": acc + 0.005,
                        "early_stop_iter": 100 - 10 * round_index + 5 * seed,
-                       "final_test_acc": acc - 0.01}
+                       "final_test_acc": acc - 0.01, **size_columns(0.5 ** round_index)}
 
 
 def write_results(results: Path, methods=METHODS, seeds=(0, 1)) -> None:

@@ -1,0 +1,68 @@
+"""Untrained supermasks (Zhou et al. 2019): a mask chosen by a criterion of the initial and the
+trained weights, put on the untrained initial weights theta_0 and evaluated with no training.
+
+Round r keeps, in every layer, as many weights as imp's mask of round r, chosen by the criterion
+from theta_0 and the dense network trained in imp's round 0 (one shot, not iteratively). Round 0
+keeps everything: the untrained dense network, i.e. chance. With ``supermask.rescale`` the kept
+weights of each layer are multiplied by (layer size / kept count), Zhou et al.'s dynamic weight
+rescaling. One method per criterion: ``untrained_<criterion>`` (see supermasks/criteria.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from experiments.masks import Mask, kept_counts
+from experiments.seeding import derive_seed, generator
+from experiments.supermasks.criteria import CRITERIA, criterion_mask
+from experiments.training import evaluate
+
+if TYPE_CHECKING:
+    from experiments.trial import Trial
+
+
+class UntrainedCriterion:
+    """The method ``untrained_<criterion>``."""
+
+    REQUIRES: tuple[str, ...] = ("imp",)
+
+    def __init__(self, criterion: str):
+        if criterion not in CRITERIA:
+            raise ValueError(f"unknown mask criterion {criterion!r}")
+        self.criterion = criterion
+
+    def run_round(self, trial: Trial, round_index: int) -> tuple[Mask, dict]:
+        counts = kept_counts(trial.state.load_mask("imp", round_index))
+        rng = generator(derive_seed(trial.seed, f"untrained_{self.criterion}", round_index))
+        initial = trial.initial_weights()
+        mask = criterion_mask(self.criterion, initial, trial.state.load_weights("imp", 0),
+                              counts, rng)
+        rescale = trial.cfg["supermask"]["rescale"]
+        return mask, evaluate_untrained(trial, masked_weights(initial, mask, rescale))
+
+
+def masked_weights(weights: dict, mask: Mask, rescale: bool) -> dict:
+    """``weights`` with the pruned weights zeroed, kept ones rescaled when asked."""
+    out = dict(weights)
+    for name, keep in mask.items():
+        scale = keep.numel() / max(int(keep.sum()), 1) if rescale else 1.0
+        out[name] = weights[name] * keep.to(weights[name].dtype) * scale
+    return out
+
+
+@torch.no_grad()
+def evaluate_untrained(trial: Trial, weights: dict) -> dict:
+    """The rounds.csv metrics of a network evaluated as it is (iteration 0, no training)."""
+    model = trial.build_model(trial.seeds.init)
+    model.load_state_dict(weights)
+    batch_size = trial.cfg["training"].get("eval_batch_size", 1000)
+    val_loss, val_acc = evaluate(model, trial.dataset.val, batch_size)
+    _, test_acc = evaluate(model, trial.dataset.test, batch_size)
+    return {"test_acc": test_acc, "val_acc": val_acc, "val_loss": val_loss, "early_stop_iter": 0,
+            "final_test_acc": test_acc, "final_val_acc": val_acc, "iterations": 0}
+
+
+def method(criterion: str) -> UntrainedCriterion:
+    return UntrainedCriterion(criterion)

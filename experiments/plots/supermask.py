@@ -1,0 +1,44 @@
+"""Figure kinds of the supermask experiments (Zhou et al. 2019; Ramanujan et al. 2020).
+
+* ``untrained_criteria``: masks from each criterion on the untrained initial weights: test
+  accuracy against density, with chance (one over the number of classes) and the trained dense
+  network as reference lines.
+* ``learned_supermasks``: masks learned on frozen weights, against the trained dense network and
+  the trained winning ticket.
+* ``signs_vs_magnitudes``: the ticket's mask trained from initialisations that keep the signs,
+  the magnitudes, both or neither of theta_0.
+"""
+
+from __future__ import annotations
+
+from experiments.data.containers import NUM_CLASSES
+from experiments.plots.axes import FigureData, accuracy_panel
+from experiments.plots.style import CHANCE_STYLE, PERCENT
+
+
+def _with_chance(fig, data: FigureData) -> None:
+    ax = fig.subplots()
+    accuracy_panel(ax, data)
+    ax.axhline(PERCENT / NUM_CLASSES, label="Chance", **CHANCE_STYLE)
+    ax.legend(loc="best", frameon=False, ncol=2)
+
+
+def draw_untrained_criteria(fig, data: FigureData) -> None:
+    _with_chance(fig, data)
+
+
+def draw_learned_supermasks(fig, data: FigureData) -> None:
+    _with_chance(fig, data)
+
+
+def draw_signs_vs_magnitudes(fig, data: FigureData) -> None:
+    ax = fig.subplots()
+    accuracy_panel(ax, data)
+    ax.legend(loc="best", frameon=False)
+
+
+UNTRAINED_METHODS = ["untrained_large_final", "untrained_small_final", "untrained_large_init",
+                     "untrained_large_init_large_final", "untrained_magnitude_increase",
+                     "untrained_movement", "untrained_random"]
+LEARNED_METHODS = ["imp", "bernoulli_supermask", "edgepopup", "edgepopup_signed_constant"]
+SIGN_METHODS = ["imp", "signed_constant", "signed_constant_rescaled", "reshuffle", "reinit"]
