@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 import time
@@ -24,6 +25,8 @@ from manuscript.filters import AFTER_CITEPROC, BEFORE_CITEPROC
 from manuscript.pandoc import dump_doc, load_doc, run_pandoc
 
 TEMPLATE = "templates/thesis.pandoc.typ"
+# Symbol names pandoc's Typst writer (3.9) still emits but Typst 0.15 no longer knows.
+RENAMED_SYMBOLS = {"dot.circle": "dot.o"}
 
 
 def build(chapters: list[str], metadata: str, output: str, build_dir: str = "build") -> None:
@@ -36,11 +39,22 @@ def build(chapters: list[str], metadata: str, output: str, build_dir: str = "bui
         doc = module.main(doc)
     fallback = choose_fonts(doc)
     typst_source = Path(build_dir) / "thesis.typ"
+    if not typst_source.resolve().is_relative_to(Path.cwd().resolve()):
+        raise SourceError("the build directory must be inside the project (Typst reads figures "
+                          "from its root)", build_dir)
     typst_source.parent.mkdir(parents=True, exist_ok=True)
     run_pandoc(["-f", "json", "-t", "typst", "--template", TEMPLATE, "-o", str(typst_source)], stdin=dump_doc(doc))
+    typst_source.write_text(rename_symbols(typst_source.read_text(encoding="utf-8")), encoding="utf-8")
     compile_pdf(typst_source, Path(output))
     seconds = time.perf_counter() - started
     print(f"build: wrote {output} in {seconds:.1f} s (fonts: {', '.join(fallback)})", file=sys.stderr)
+
+
+def rename_symbols(typst: str) -> str:
+    """The Typst source with every symbol of RENAMED_SYMBOLS under its current name."""
+    for old, new in RENAMED_SYMBOLS.items():
+        typst = re.sub(rf"(?<![\w.]){re.escape(old)}(?![\w])", new, typst)
+    return typst
 
 
 def read_chapters(chapters: list[str], metadata: str) -> pf.Doc:
