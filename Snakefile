@@ -12,6 +12,7 @@ PYTHON = sys.executable
 
 include: "rules/experiments.smk"
 include: "rules/figures.smk"
+include: "rules/diagrams.smk"
 include: "rules/thesis.smk"
 
 

@@ -15,7 +15,8 @@ def _workflow_makes(path):
     if os.path.exists(path):
         return True
     if len(parts) == 2 and parts[0] == "figures" and path.endswith(".pdf"):
-        return parts[1][: -len(".pdf")] in FIGURE_EXPERIMENT
+        name = parts[1][: -len(".pdf")]
+        return name in FIGURE_EXPERIMENT or name in DIAGRAMS  # rules figure and diagram
     return len(parts) == 3 and parts[0] == "results" and parts[1] in EXPERIMENTS \
         and parts[2] in ("rounds.csv", "summary.json")
 

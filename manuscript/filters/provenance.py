@@ -3,7 +3,8 @@
 Runs before the results filters, while the chapters still say which experiment output each
 element comes from. Records are read from files the workflow writes beside its outputs:
 ``figures/NAME.provenance.json`` for a figure and the ``provenance`` block of
-``results/EXPERIMENT/summary.json`` for tables and numbers. The appendix is appended at the end
+``results/EXPERIMENT/summary.json`` for tables and numbers; a hand-made diagram is traced to its
+Typst source under ``diagram-sources`` (metadata; default ``diagrams``). The appendix is appended at the end
 (after the bibliography); metadata ``provenance-appendix: false`` turns it off.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from manuscript.filters.common import run, setting
 def prepare(doc: pf.Doc) -> None:
     doc.shown = {"figures": [], "tables": [], "numbers": []}
     doc.results_root = Path(setting(doc, "results-root", "results"))
+    doc.diagram_sources = Path(setting(doc, "diagram-sources", "diagrams"))
 
 
 def action(elem, doc: pf.Doc):
@@ -53,7 +55,8 @@ def finalize(doc: pf.Doc) -> None:
         pf.Header(pf.Str("Provenance"), pf.Space(), pf.Str("of"), pf.Space(), pf.Str("results"),
                   level=1, identifier="sec:provenance"),
         pf.Para(pf.Str(_INTRO)),
-        *_section("Figures", [_figure_item(url, label) for url, label in shown["figures"]]),
+        *_section("Figures", [_figure_item(url, label, doc.diagram_sources)
+                              for url, label in shown["figures"]]),
         *_section("Tables", [_table_item(data, label) for data, label in shown["tables"]]),
         *_section("Numbers quoted in the text", _number_items(shown["numbers"], doc)),
     ])
@@ -70,10 +73,13 @@ def _section(title: str, items: list) -> list:
     return [pf.Header(*_words(title), level=2, classes=["unnumbered"]), pf.BulletList(*items)]
 
 
-def _figure_item(url: str, label: str) -> pf.ListItem:
+def _figure_item(url: str, label: str, diagram_sources: Path) -> pf.ListItem:
     sidecar = Path(url).with_suffix(".provenance.json")
     record = _read(sidecar)
-    return _item(label, url, record, "a file kept in the repository; no workflow record")
+    source = diagram_sources / f"{Path(url).stem}.typ"
+    fallback = (f"a hand-made diagram, drawn from {source} by rule diagram" if source.exists()
+                else "a file kept in the repository; no workflow record")
+    return _item(label, url, record, fallback)
 
 
 def _table_item(data: str, label: str) -> pf.ListItem:
