@@ -333,12 +333,32 @@ def _check_pruning(experiment: dict, at: list, locate: _Locator) -> None:
         if uses[method] is not None and uses[method] not in pruning:
             raise locate.error(at + ["methods", index],
                                f"{method} needs pruning.{uses[method]}")
+    _check_channel_models(experiment, at, locate)
     ratios = pruning.get("channel_ratios")
     if ratios is not None and len(ratios) != pruning["rounds"]:
         raise locate.error(at + ["pruning", "channel_ratios"],
                            f"gives {len(ratios)} ratios for {pruning['rounds']} rounds (one per round)")
     if "rates" in pruning:
         _check_rates(pruning, at + ["pruning"], locate)
+
+
+# Models whose channels the structured methods can remove (experiments/structured/narrow.py).
+CHANNEL_MODELS = ("conv2", "conv4", "conv6", "convnet", "vgg16", "vgg19")
+ALWAYS_BATCH_NORM = ("vgg16", "vgg19")
+
+
+def _check_channel_models(experiment: dict, at: list, locate: _Locator) -> None:
+    model, uses = experiment["model"], method_pruning_keys()
+    for index, method in enumerate(experiment["methods"]):
+        if uses[method] != "channel_ratios":
+            continue
+        if model["name"] not in CHANNEL_MODELS:
+            raise locate.error(at + ["methods", index], f"{method} prunes channels, which model "
+                               f"{model['name']} cannot lose (use {', '.join(CHANNEL_MODELS)})")
+        has_bn = model.get("batch_norm") or model["name"] in ALWAYS_BATCH_NORM
+        if method.startswith("slim_") and not has_bn:
+            raise locate.error(at + ["methods", index], f"{method} needs batch_norm: true in the "
+                               "model (it prunes by batch-norm scale)")
 
 
 def _check_rates(pruning: dict, at: list, locate: _Locator) -> None:

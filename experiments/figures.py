@@ -47,12 +47,12 @@ from experiments.aggregate import dense_rows, group_rounds, stat
 from experiments.rounds import AggregateError, read_rounds
 from experiments.atomic import write_bytes, write_text
 from experiments.config import ConfigError, find_figure, load_experiment_set
-from experiments.plots import lth, supermask
+from experiments.plots import lth, structured, supermask
 from experiments.plots.axes import FigureData, density_ticks  # noqa: F401 (tests use density_ticks)
 from experiments.plots.style import FIGURE_SIZE_IN, METHOD_STYLES, PDF_METADATA, RC_PARAMS
 from experiments.provenance import collect_provenance
 
-SPEC_KEYS = {"kind", "methods"}
+SPEC_KEYS = {"kind", "methods", "panels"}
 
 
 class FigureError(Exception):
@@ -87,7 +87,7 @@ def methods_to_draw(spec: dict, kind_default: list[str] | None, cfg: dict,
 
 
 def load_figure_data(rounds_csv: Path, methods: list[str], name: str,
-                     config_file: str | Path) -> FigureData:
+                     config_file: str | Path, cfg: dict) -> FigureData:
     """Per-method round statistics and dense statistics from the combined rounds.csv."""
     _, rows = read_rounds(rounds_csv)
     present = {row["method"] for row in rows}
@@ -99,13 +99,16 @@ def load_figure_data(rounds_csv: Path, methods: list[str], name: str,
     dense_stats = {metric: stat([row[metric] for row in dense])
                    for metric in ("test_acc", "early_stop_iter")}
     return FigureData({method: group_rounds(rows, method) for method in methods},
-                      dense_stats, methods, sorted({row["seed"] for row in rows}))
+                      dense_stats, methods, sorted({row["seed"] for row in rows}),
+                      training_lr=cfg["training"]["lr"])
 
 
 @dataclass(frozen=True)
 class FigureKind:
     draw: Callable
     default_methods: list[str] | None  # None: all of the experiment's methods
+    panels: bool = False  # draws one panel per experiment of the spec's ``panels``
+    size_in: tuple[float, float] = FIGURE_SIZE_IN
 
 
 KINDS = {
@@ -117,6 +120,8 @@ KINDS = {
                                      supermask.UNTRAINED_METHODS),
     "learned_supermasks": FigureKind(supermask.draw_learned_supermasks, supermask.LEARNED_METHODS),
     "signs_vs_magnitudes": FigureKind(supermask.draw_signs_vs_magnitudes, supermask.SIGN_METHODS),
+    "structured_vs_density": FigureKind(structured.draw_structured_vs_density, None, panels=True,
+                                        size_in=structured.SIZE_IN),
 }
 
 
@@ -124,7 +129,7 @@ def render_pdf(kind: FigureKind, data: FigureData, title: str) -> bytes:
     """The figure as PDF bytes, identical for identical inputs."""
     with matplotlib.rc_context(RC_PARAMS):
         # A bare Figure (not pyplot) so that nothing global is kept between figures.
-        fig = Figure(figsize=FIGURE_SIZE_IN, layout="constrained")
+        fig = Figure(figsize=kind.size_in, layout="constrained")
         kind.draw(fig, data)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="pdf", metadata={**PDF_METADATA, "Title": title})
@@ -142,7 +147,11 @@ def device_of_results(summary_json: Path) -> str:
 
 
 def make_figure(experiments_file: Path, name: str, results: Path, out: Path) -> None:
-    """Look the figure up, draw it to ``out`` and write its provenance beside it."""
+    """Look the figure up, draw it to ``out`` and write its provenance beside it.
+
+    ``results`` is the declaring experiment's folder; a kind with panels reads the folders of
+    the spec's ``panels`` experiments beside it.
+    """
     experiments = load_experiment_set(experiments_file)
     experiment, spec = locate_figure(experiments, name, experiments_file)
     cfg = experiments[experiment]
@@ -152,15 +161,35 @@ def make_figure(experiments_file: Path, name: str, results: Path, out: Path) -> 
                           f"(known: {', '.join(KINDS)})")
     kind = KINDS[kind_name]
     methods = methods_to_draw(spec, kind.default_methods, cfg, name, experiments_file)
-    rounds_csv, summary_json = results / "rounds.csv", results / "summary.json"
-    data = load_figure_data(rounds_csv, methods, name, experiments_file)
-    write_bytes(out, render_pdf(kind, data, name))
-    sources = [str(rounds_csv)] + ([str(summary_json)] if summary_json.exists() else [])
+    sources = panel_experiments(spec, kind, experiment, experiments, name, experiments_file)
+    panels = {source: load_figure_data(results.parent / source / "rounds.csv", methods, name,
+                                       experiments_file, experiments[source])
+              for source in sources}
+    drawn = panels if kind.panels else panels[experiment]
+    write_bytes(out, render_pdf(kind, drawn, name))
+    summary_json = results / "summary.json"
+    files = [str(results.parent / source / "rounds.csv") for source in sources]
+    files += [str(summary_json)] if summary_json.exists() else []
     provenance = collect_provenance(
         experiment=experiment, rule="figure", config_file=str(experiments_file), config=cfg,
-        seeds=data.seeds, device=device_of_results(summary_json))
-    provenance.update({"figure": name, "kind": kind_name, "sources": sources})
+        seeds=panels[experiment].seeds, device=device_of_results(summary_json))
+    provenance.update({"figure": name, "kind": kind_name, "sources": files})
     write_text(provenance_path(out), json.dumps(provenance, indent=2, allow_nan=False) + "\n")
+
+
+def panel_experiments(spec: dict, kind: FigureKind, experiment: str, experiments: dict,
+                      name: str, config_file: str | Path) -> list[str]:
+    """The experiments a figure reads: its ``panels`` for a panel kind, else its own."""
+    if not kind.panels:
+        if "panels" in spec:
+            raise FigureError(f"{config_file}: figure {name!r}: kind {spec['kind']} has no panels")
+        return [experiment]
+    panels = spec.get("panels") or [experiment]
+    unknown = [panel for panel in panels if panel not in experiments]
+    if unknown or experiment not in panels:
+        raise FigureError(f"{config_file}: figure {name!r}: panels must be experiments of the set "
+                          f"and include {experiment!r} (got {panels})")
+    return list(panels)
 
 
 def provenance_path(pdf: Path) -> Path:

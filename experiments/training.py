@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -25,6 +25,8 @@ from experiments.masks import Mask, apply_mask, prunable_weights
 from experiments.seeding import derive_seed, generator
 
 StateDict = dict[str, torch.Tensor]
+# Called with the model after each backward pass, before the step (e.g. a penalty's gradient).
+GradHook = Callable[[nn.Module], None]
 
 
 @dataclass
@@ -111,7 +113,8 @@ def _batches(dataset: Dataset, batch_size: int, order: torch.Generator) -> Itera
 class _MaskedStep:
     """One optimizer step that keeps pruned weights at exactly zero."""
 
-    def __init__(self, model: nn.Module, mask: Mask, cfg: dict):
+    def __init__(self, model: nn.Module, mask: Mask, cfg: dict, grad_hook: GradHook | None = None):
+        self.model, self.grad_hook = model, grad_hook
         weights = prunable_weights(model)
         # (param, float mask on the param's device) pairs; the mask multiplies grads and weights.
         self.masked = [(weights[name], mask[name].to(weights[name].device, weights[name].dtype))
@@ -123,6 +126,9 @@ class _MaskedStep:
     def __call__(self, loss: torch.Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if self.grad_hook is not None:
+            # Before the masking below, so pruned weights stay frozen whatever the hook adds.
+            self.grad_hook(self.model)
         for param, keep in self.masked:
             if param.grad is not None:
                 param.grad.mul_(keep)
@@ -141,11 +147,13 @@ def train(
     *,
     data_seed: int,
     snapshot_iteration: int | None = None,
+    grad_hook: GradHook | None = None,
 ) -> TrainResult:
     """Train ``model`` (already holding its starting weights) under ``mask`` for
-    ``cfg["iterations"]`` steps; batches come in the order drawn from ``data_seed``."""
+    ``cfg["iterations"]`` steps; batches come in the order drawn from ``data_seed``.
+    ``grad_hook(model)``, if given, runs after every backward pass, before the step."""
     apply_mask(model, mask)
-    step = _MaskedStep(model, mask, cfg)
+    step = _MaskedStep(model, mask, cfg, grad_hook)
     torch.manual_seed(data_seed)  # anything drawing from the global RNG (dropout) repeats too
     order = generator(data_seed)
     augment_rng = generator(derive_seed(data_seed, "augment"))

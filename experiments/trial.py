@@ -48,6 +48,7 @@ from experiments.masks import Mask, dense_mask, density, layer_kinds, magnitude_
 from experiments.methods import METHODS
 from experiments.models import ModelSpecError, build_model
 from experiments.provenance import collect_provenance
+from experiments.structured import StructureError
 from experiments.seeding import TrialSeeds, configure_torch, resolve_device
 from experiments.training import StateDict, TrainResult, state_snapshot, train
 
@@ -71,7 +72,7 @@ class StopTrial(Exception):
 # Errors that mean "bad input or environment", reported in one line; anything else is a bug and
 # keeps its traceback.
 BAD_INPUT_ERRORS = (ConfigError, TrialError, DatasetUnavailable, DatasetFormatError,
-                    DatasetSpecError, ModelSpecError)
+                    DatasetSpecError, ModelSpecError, StructureError)
 
 
 class TrialState:

@@ -25,6 +25,8 @@ except (ConfigError, ValueError) as error:
 
 # figure name -> experiment that declares it (names are unique across the set: the loader checks)
 FIGURE_EXPERIMENT = {figure: name for name, cfg in EXPERIMENTS.items() for figure in cfg["figures"]}
+# Experiments that prune channels also time inference of their dense, narrow and masked nets.
+TIMED = [name for name, cfg in EXPERIMENTS.items() if "channel_ratios" in cfg["pruning"]]
 
 
 def one_of(names):
@@ -49,6 +51,7 @@ def summary_hash(wildcards):
 rule all_experiments:
     input:
         expand("results/{experiment}/summary.json", experiment=sorted(EXPERIMENTS)),
+        expand("results/{experiment}/inference.csv", experiment=sorted(TIMED)),
 
 
 rule trial:
@@ -93,3 +96,24 @@ rule aggregate:
     shell:
         "{PYTHON} -m experiments.aggregate --experiments-file {params.experiments_file:q}"
         " --experiment {wildcards.experiment} --out {params.out:q} {input:q} > {log:q} 2>&1"
+
+
+rule inference:
+    output:
+        "results/{experiment}/inference.csv",
+    log:
+        "logs/inference/{experiment}.log",
+    params:
+        experiments_file=EXPERIMENTS_FILE,
+        settings_hash=trial_hash,
+        device=DEVICE,
+    wildcard_constraints:
+        experiment=one_of(TIMED),
+    # Every core: a timing must not share the processor with other jobs.
+    threads: workflow.cores
+    resources:
+        gpu=GPUS_PER_TRIAL,
+    shell:
+        "{PYTHON} -m experiments.inference --experiments-file {params.experiments_file:q}"
+        " --experiment {wildcards.experiment} --out {output:q} --device {params.device}"
+        " --threads {threads} > {log:q} 2>&1"

@@ -9,6 +9,13 @@ def figure_results(wildcards):
     return f"results/{FIGURE_EXPERIMENT[wildcards.name]}"
 
 
+def figure_rounds(wildcards):
+    """The combined rounds.csv of every experiment the figure draws (its panels, or its own)."""
+    experiment = FIGURE_EXPERIMENT[wildcards.name]
+    panels = EXPERIMENTS[experiment]["figures"][wildcards.name].get("panels") or [experiment]
+    return [f"results/{panel}/rounds.csv" for panel in panels]
+
+
 def figure_spec(wildcards):
     """The figure's spec as canonical text: editing it (and only it) redraws the figure."""
     experiment = EXPERIMENTS[FIGURE_EXPERIMENT[wildcards.name]]
@@ -17,7 +24,7 @@ def figure_spec(wildcards):
 
 rule figure:
     input:
-        rounds=lambda wildcards: figure_results(wildcards) + "/rounds.csv",
+        rounds=figure_rounds,
         summary=lambda wildcards: figure_results(wildcards) + "/summary.json",
     output:
         pdf="figures/{name}.pdf",

@@ -17,8 +17,11 @@ def _workflow_makes(path):
     if len(parts) == 2 and parts[0] == "figures" and path.endswith(".pdf"):
         name = parts[1][: -len(".pdf")]
         return name in FIGURE_EXPERIMENT or name in DIAGRAMS  # rules figure and diagram
-    return len(parts) == 3 and parts[0] == "results" and parts[1] in EXPERIMENTS \
-        and parts[2] in ("rounds.csv", "summary.json")
+    if len(parts) != 3 or parts[0] != "results":
+        return False
+    experiment, name = parts[1], parts[2]
+    return (experiment in EXPERIMENTS and name in ("rounds.csv", "summary.json")) \
+        or (experiment in TIMED and name == "inference.csv")
 
 
 try:

@@ -14,7 +14,7 @@ the schema agrees with this registry).
 """
 
 from experiments.methods import (dense, imp, imp_rewind, init_variants, learned_supermask, oneshot,
-                                 random_mask, reinit, untrained)
+                                 random_mask, reinit, structured, untrained)
 from experiments.supermasks.criteria import CRITERIA
 
 METHODS = {
@@ -32,4 +32,6 @@ METHODS = {
     "bernoulli_supermask": learned_supermask.method("bernoulli"),  # Zhou et al., learned
     "edgepopup": learned_supermask.method("topk"),  # Ramanujan et al., top-k scores on theta_0
     "edgepopup_signed_constant": learned_supermask.method("topk", "signed_constant"),
+    # Channel pruning (l1_*, slim_*) and four ways to train the narrow net (Liu et al. 2019)
+    **structured.METHODS,
 }

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from torch import nn
 
-from experiments.models.conv import conv2, conv4, conv6
+from experiments.models.conv import conv2, conv4, conv6, convnet
 from experiments.models.lenet import lenet300_100
 from experiments.models.mlp import MLP
 from experiments.models.resnet import resnet20
@@ -26,6 +26,7 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "conv2": conv2,  # Frankle & Carbin's Conv-2
     "conv4": conv4,  # Frankle & Carbin's Conv-4
     "conv6": conv6,  # Frankle & Carbin's Conv-6
+    "convnet": convnet,  # Conv-n layout with options stage_widths, fc_hidden, batch_norm
     "vgg16": vgg16,  # CIFAR VGG-16 with batch norm
     "vgg19": vgg19,  # CIFAR VGG-19 with batch norm
     "resnet20": resnet20,  # He et al.'s CIFAR ResNet-20; option shortcut: projection | padding

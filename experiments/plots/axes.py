@@ -16,6 +16,7 @@ class FigureData:
     dense: dict[str, dict]
     methods: list[str]
     seeds: list[int]
+    training_lr: float = 0.0  # the experiment's learning rate, for panel titles
 
 
 def std_or_zero(entry: dict) -> float:

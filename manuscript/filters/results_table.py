@@ -5,8 +5,8 @@
     :::
 
 The template (looked up in metadata `table-templates`, default ``templates``) receives `rows`
-(list of dicts, numbers parsed), `columns`, and `summary` (the experiment's summary.json when it
-sits beside the CSV), and must render markdown holding exactly one table. The div's text becomes
+(list of dicts, numbers parsed), `columns`, `summary` (the experiment's summary.json when it
+sits beside the CSV) and `options` (the div's attributes, e.g. ``family=l1``), and must render markdown holding exactly one table. The div's text becomes
 the caption and its id the table's label, so ``@tbl:lth`` refers to it.
 """
 from __future__ import annotations
@@ -50,7 +50,8 @@ def render_table(div: pf.Div, doc: pf.Doc) -> pf.Table:
     if not data or not template:
         raise _error("a results-table div needs both data=FILE.csv and template=NAME.md.j2", where, doc)
     rows, columns = read_csv(Path(data), where, doc)
-    markdown = _render(doc, template, where, rows=rows, columns=columns, summary=_summary_beside(Path(data)))
+    markdown = _render(doc, template, where, rows=rows, columns=columns,
+                       summary=_summary_beside(Path(data)), options=dict(div.attributes))
     table = _only_table(markdown, template, where, doc)
     table.identifier = div.identifier
     table.caption = pf.Caption(pf.Plain(*_caption_inlines(div)))

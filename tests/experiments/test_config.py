@@ -64,7 +64,7 @@ def test_shipped_sets_are_valid(name):
     experiments = load_experiment_set(REPO / "config" / "experiments" / name)
     assert experiments
     for cfg in experiments.values():
-        assert cfg["methods"][0] == "imp"
+        assert cfg["methods"][0] in ("imp", "dense")  # the dense network comes first
 
 
 def test_defaults_are_filled(tmp_path):
@@ -199,3 +199,49 @@ def test_round_trial_and_summary_settings_split_the_experiment_keys():
                                          "supermask", "structured"}
     assert set(trial_settings(cfg)) == set(round_settings(cfg)) | {"methods", "seeds"}
     assert "figures" not in summary_settings(cfg) and "report_densities" in summary_settings(cfg)
+
+
+def test_structured_methods_need_a_channel_model(tmp_path):
+    config = tmp_path / "set.yaml"
+    config.write_text(STRUCTURED.replace("MODEL", "{name: mlp, hidden: [8]}"))
+    with pytest.raises(ConfigError, match=r"set.yaml:\d+: .*l1_finetune prunes channels"):
+        load_experiment_set(config)
+
+
+def test_slimming_needs_batch_norm(tmp_path):
+    config = tmp_path / "set.yaml"
+    config.write_text(STRUCTURED.replace("MODEL", "{name: convnet, stage_widths: [4]}"))
+    with pytest.raises(ConfigError, match="slim_finetune needs batch_norm: true"):
+        load_experiment_set(config)
+
+
+def test_channel_ratios_must_match_rounds_and_stay_below_one(tmp_path):
+    config = tmp_path / "set.yaml"
+    model = "{name: convnet, stage_widths: [4], batch_norm: true}"
+    config.write_text(STRUCTURED.replace("MODEL", model).replace("[0.5]", "[0.5, 0.7]"))
+    with pytest.raises(ConfigError, match="gives 2 ratios for 1 rounds"):
+        load_experiment_set(config)
+    config.write_text(STRUCTURED.replace("MODEL", model).replace("[0.5]", "[1.5]"))
+    with pytest.raises(ConfigError, match=r"set.yaml:\d+: .*channel_ratios"):
+        load_experiment_set(config)
+
+
+def test_unknown_supermask_criterion_is_refused_with_its_line(tmp_path):
+    config = tmp_path / "set.yaml"
+    config.write_text(STRUCTURED.replace("MODEL", "{name: mlp, hidden: [8]}")
+                      .replace("[dense, l1_finetune, slim_finetune]", "[imp, untrained_biggest]")
+                      .replace("channel_ratios: [0.5]", "rates: {linear: 0.5, output: 0.2}"))
+    with pytest.raises(ConfigError, match=r"set.yaml:\d+: .*untrained_biggest"):
+        load_experiment_set(config)
+
+
+STRUCTURED = """\
+experiments:
+  s:
+    dataset: {name: mnist1d, validation: 100}
+    model: MODEL
+    training: {optimizer: sgd, lr: 0.1, batch_size: 32, iterations: 10, eval_every: 5}
+    pruning: {rounds: 1, channel_ratios: [0.5]}
+    methods: [dense, l1_finetune, slim_finetune]
+    seeds: [0]
+"""

@@ -28,10 +28,15 @@ experiments:
       tiny_early_stop: {kind: early_stop_vs_density}
       tiny_oneshot: {kind: oneshot_vs_iterative}
       tiny_rewind: {kind: rewind_vs_reset}
+      tiny_untrained: {kind: untrained_criteria, methods: [untrained_large_final, untrained_random]}
+      tiny_learned: {kind: learned_supermasks, methods: [imp, edgepopup]}
+      tiny_signs: {kind: signs_vs_magnitudes, methods: [imp, signed_constant, reinit]}
+      tiny_structured: {kind: structured_vs_density, methods: [l1_finetune, l1_ticket], panels: [tiny]}
 """
 COLUMNS = ["method", "seed", "round", "density", "test_acc", "val_acc", "early_stop_iter",
            "final_test_acc", "params", "flops", "compression", "speedup"]
-METHODS = ["imp", "imp_rewind", "oneshot", "random", "reinit"]
+METHODS = ["imp", "imp_rewind", "oneshot", "random", "reinit", "untrained_large_final",
+           "untrained_random", "edgepopup", "signed_constant", "l1_finetune", "l1_ticket"]
 
 
 def rows_of(methods=METHODS, seeds=(0, 1), rounds=4):
@@ -64,6 +69,9 @@ def setup(tmp_path: Path) -> dict:
     return {"config": config, "results": results, "figures": tmp_path / "figures"}
 
 
+KIND_OF: dict[str, str] = {}
+
+
 def draw(setup: dict, name: str, out: Path | None = None) -> int:
     out = out or setup["figures"] / f"{name}.pdf"
     return main(["--experiments-file", str(setup["config"]), "--figure", name,
@@ -77,13 +85,17 @@ def test_every_kind_has_a_figure_in_the_test_config():
 
 
 @pytest.mark.parametrize("name", ["tiny_accuracy", "tiny_early_stop", "tiny_oneshot",
-                                  "tiny_rewind"])
+                                  "tiny_rewind", "tiny_untrained", "tiny_learned", "tiny_signs",
+                                  "tiny_structured"])
 def test_each_kind_draws_a_one_page_pdf_at_column_width(setup, name):
+    KIND_OF.update({line.split(":")[0].strip(): line.split("kind: ")[1].split(",")[0].rstrip("}")
+                    for line in EXPERIMENT_SET.splitlines() if "kind: " in line})
     assert draw(setup, name) == 0
     reader = PdfReader(setup["figures"] / f"{name}.pdf")
     assert len(reader.pages) == 1
     box = reader.pages[0].mediabox
-    assert (float(box.width), float(box.height)) == pytest.approx((6 * 72, 3.6 * 72))
+    assert float(box.width) == pytest.approx(6 * 72)  # the column width; heights vary by kind
+    assert float(box.height) == pytest.approx(72 * KINDS[KIND_OF[name]].size_in[1])
     text = reader.pages[0].extract_text()
     assert "Weights remaining (%)" in text and "Dense network" in text
 

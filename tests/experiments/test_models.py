@@ -26,6 +26,7 @@ CASES = [
     ({"name": "conv4"}, CIFAR),
     ({"name": "conv6"}, CIFAR),
     ({"name": "conv4"}, MNIST1D),
+    ({"name": "convnet", "stage_widths": [4, 8], "fc_hidden": [], "batch_norm": True}, MNIST1D),
     ({"name": "conv2"}, (2, 12)),
     ({"name": "vgg16"}, CIFAR),
     ({"name": "vgg19"}, (1, 16, 16)),
