@@ -53,7 +53,7 @@ def build(chapters: list[str], metadata: str, output: str, build_dir: str = "bui
 def rename_symbols(typst: str) -> str:
     """The Typst source with every symbol of RENAMED_SYMBOLS under its current name."""
     for old, new in RENAMED_SYMBOLS.items():
-        typst = re.sub(rf"(?<![\w.]){re.escape(old)}(?![\w])", new, typst)
+        typst = re.sub(rf"(?<![\w.]){re.escape(old)}(?![\w.])", new, typst)
     return typst
 
 

@@ -95,3 +95,24 @@ def test_every_strict_error_names_chapter_and_line(project, chapter, text, messa
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {message}")
     assert not (project / "thesis.pdf").exists()
+
+
+def test_symbols_typst_renamed_are_written_under_their_new_name():
+    from manuscript.build import rename_symbols
+
+    assert rename_symbols("$m dot.circle theta$ and dot.circle.big") == \
+        "$m dot.o theta$ and dot.circle.big"  # only the whole symbol name changes
+
+
+def test_math_with_odot_typesets(project):
+    chapters = write_fixture(project)
+    (project / "chapters" / "01-intro.md").write_text("# Intro\n\n$$ m \\odot \\theta $$\n")
+    assert main(["--metadata", "metadata.yaml", "--output", "thesis.pdf", *chapters]) == 0
+
+
+def test_build_directory_outside_the_project_is_one_line_error(project, capsys, tmp_path_factory):
+    chapters = write_fixture(project)
+    outside = tmp_path_factory.mktemp("elsewhere")
+    assert main(["--metadata", "metadata.yaml", "--output", "thesis.pdf",
+                 "--build-dir", str(outside), *chapters]) == 1
+    assert "build directory must be inside the project" in capsys.readouterr().err
