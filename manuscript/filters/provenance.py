@@ -30,7 +30,7 @@ def action(elem, doc: pf.Doc):
     elif isinstance(elem, pf.Div) and "results-table" in elem.classes:
         _add(doc.shown["tables"], (elem.attributes.get("data", ""), elem.identifier))
     elif isinstance(elem, pf.Code) and "result" in elem.classes:
-        _add(doc.shown["numbers"], (elem.text.strip(), elem.attributes.get("fmt", "g")))
+        _add(doc.shown["numbers"], (elem.text.strip(), elem.attributes.get("fmt")))
     return None
 
 
@@ -95,7 +95,8 @@ def _number_items(numbers: list, doc: pf.Doc) -> list[pf.ListItem]:
     for experiment, keys in by_experiment.items():
         summary = doc.results_root / experiment / "summary.json"
         record = _read(summary).get("provenance", {})
-        values = [[pf.Code(key), pf.Str(" = "), pf.Code(key, classes=["result"], attributes={"fmt": fmt})]
+        values = [[pf.Code(key), pf.Str(" = "),
+                   pf.Code(key, classes=["result"], attributes={"fmt": fmt} if fmt else {})]
                   for key, fmt in keys]
         item = _item("", str(summary), record, "no workflow record")
         item.content.append(pf.BulletList(*[pf.ListItem(pf.Plain(*v)) for v in values]))

@@ -2,7 +2,7 @@
 
 The value is read from ``<results-root>/EXPERIMENT/summary.json`` (metadata `results-root`,
 default ``results``); path parts that are digits index lists. `fmt` is a Python format spec
-(default: ``g``). An unknown experiment, key or a bad format stops the build at the chapter line.
+(default: ``g`` for numbers, none for text such as a device name). An unknown experiment, key or a bad format stops the build at the chapter line.
 """
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ def finalize(doc: pf.Doc) -> None:
 
 def format_result(code: pf.Code, doc: pf.Doc) -> str:
     key = code.text.strip()
-    fmt = code.attributes.get("fmt", "g")
     value = lookup(key, code, doc)
+    fmt = code.attributes.get("fmt", "" if isinstance(value, str) else "g")
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise _error(f"result '{key}' is {type(value).__name__}, not a number or text", code, doc)
     try:
