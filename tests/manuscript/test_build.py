@@ -106,7 +106,8 @@ def test_symbols_typst_renamed_are_written_under_their_new_name():
 
 def test_math_with_odot_typesets(project):
     chapters = write_fixture(project)
-    (project / "chapters" / "01-intro.md").write_text("# Intro\n\n$$ m \\odot \\theta $$\n")
+    intro = project / "chapters" / "01-intro.md"
+    intro.write_text(intro.read_text() + "\n$$ m \\odot \\theta $$\n")
     assert main(["--metadata", "metadata.yaml", "--output", "thesis.pdf", *chapters]) == 0
 
 

@@ -37,3 +37,15 @@ def test_duplicate_bibliography_key(project):
     bib.write_text(bib.read_text() + "\n@misc{doi2020only, title={Again}, year={2020}, url={https://b.org}}\n")
     with pytest.raises(SourceError, match="duplicate key 'doi2020only'"):
         citations.main(parse("[@doi2020only]\n"))
+
+
+def test_uncited_entry_is_an_error_at_its_bib_line_when_asked(project):
+    with pytest.raises(SourceError) as caught:
+        citations.main(parse("Only [@frankle2019lottery].\n", **{"uncited-entries": "error"}))
+    assert caught.value.file == "references.bib" and caught.value.line > 1
+    assert "cited nowhere" in caught.value.message
+
+
+def test_uncited_entry_is_a_warning_by_default(project, capsys):
+    citations.main(parse("Only [@frankle2019lottery].\n"))
+    assert "references.bib:" in capsys.readouterr().err
