@@ -38,3 +38,8 @@ def test_bad_reference_names_chapter_and_line(project, snippet, message):
 def test_plain_code_is_untouched(project):
     doc = results_inline.main(parse("Run `snakemake --cores 4`.\n"))
     assert "snakemake --cores 4" in to_typst(doc)
+
+
+def test_text_value_prints_as_it_is(project):
+    doc = results_inline.main(parse("Made by rule `toy.provenance.rule`{.result}.\n"))
+    assert "Made by rule aggregate." in to_typst(doc)
