@@ -19,8 +19,6 @@ import jsonschema
 from experiments.config_yaml import ConfigError, describe_first, parse_yaml
 from experiments.config_yaml import Locator as _Locator
 
-__all__ = ["ConfigError", "load_experiment_set", "experiment_config", "config_hash"]
-
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "config" / "schema" / "experiments.schema.json"
 
 

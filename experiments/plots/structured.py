@@ -22,7 +22,7 @@ def family_methods(data: FigureData, family: str) -> list[str]:
 def draw_structured_vs_density(fig, panels: dict[str, FigureData]) -> None:
     families = [f for f in FAMILIES if any(family_methods(d, f) for d in panels.values())]
     axes = fig.subplots(len(families), len(panels), squeeze=False, sharey="row")
-    for column, (experiment, data) in enumerate(panels.items()):
+    for column, data in enumerate(panels.values()):
         lr = data.training_lr
         for row, family in enumerate(families):
             ax = axes[row][column]
@@ -33,6 +33,3 @@ def draw_structured_vs_density(fig, panels: dict[str, FigureData]) -> None:
             if row < len(families) - 1:
                 ax.set_xlabel("")
     axes[0][0].legend(loc="lower left", frameon=False)
-
-
-METHODS = [f"{family}_{variant}" for family in FAMILIES for variant in VARIANTS]
