@@ -5,6 +5,9 @@ the gradients of pruned weights are zeroed (so momentum buffers and Adam moments
 stay zero too, L2 decay of a zero weight adds zero, decoupled decay scales zero to zero), and
 after every step the weights are multiplied by the mask again as a guard.
 
+``precision: bfloat16`` in the config runs the forward and backward products in bfloat16 under
+autocast (weights, optimizer state and evaluation sums stay float32); the default is float32.
+
 Early stopping is read off, not enforced: training always runs ``iterations`` steps, evaluating
 every ``eval_every`` steps and after the last; the early-stop iteration is the evaluation with the
 lowest validation loss (the earliest on ties).
@@ -161,11 +164,14 @@ def train(
     history: list[EvalPoint] = []
     model.train()
     batches = _batches(dataset, cfg["batch_size"], order)
+    low_precision = cfg.get("precision", "float32") == "bfloat16"
     for iteration in range(1, cfg["iterations"] + 1):
         x, y = next(batches)
         if dataset.augment is not None:
             x = dataset.augment(x, augment_rng)
-        step(F.cross_entropy(model(x), y))
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=low_precision):
+            logits = model(x)
+        step(F.cross_entropy(logits.float(), y))
         if iteration == snapshot_iteration:
             snapshot = state_snapshot(model)
         if iteration % cfg["eval_every"] == 0 or iteration == cfg["iterations"]:

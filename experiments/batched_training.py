@@ -1,0 +1,239 @@
+"""Train many masked copies of one network at once: ``train_jobs(jobs, ...)``.
+
+A ``TrainJob`` is one call of ``experiments.training.train`` written down as data (start weights,
+mask, data seed). Jobs whose network stacks (experiments/stacked.py: the MLPs) train together as
+one stacked network, each with its own mask, batch order and optimizer state; the others train one
+at a time with ``train``. Either way the results are those of training each job alone: on the CPU
+bit for bit, on a GPU within float tolerance (cuBLAS picks kernels by batch shape).
+
+How the stacked loop keeps that promise and keeps a GPU busy:
+
+- each model keeps its own leaf tensors, so the fused optimizer updates each one exactly as it
+  would a lone model's; the stack is rebuilt from the leaves (one ``torch.stack`` per tensor) at
+  every step;
+- the batch order of every data seed is drawn up front, epoch by epoch, from the same generator
+  calls ``train`` makes, and copied to the device once;
+- evaluation runs on the device; each evaluation reads its numbers back once, not per batch.
+
+How many models share one stack is set by the memory the device has free (``models_per_stack``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from experiments.data import Dataset, Split
+from experiments.masks import Mask
+from experiments.seeding import derive_seed, generator
+from experiments.stacked import LinearChain, linear_chain
+from experiments.training import (EvalPoint, StateDict, TrainResult, build_optimizer, lr_factor,
+                                  train)
+
+# Share of the free device memory one stack may plan to use; the rest is headroom for the
+# allocator and for whatever else runs on the device.
+MEMORY_SHARE = 0.5
+PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+@dataclass
+class TrainJob:
+    """One training run: from ``start_weights`` under ``mask``, batches in ``data_seed``'s order;
+    ``snapshot_iteration`` as in ``experiments.training.train``."""
+
+    start_weights: StateDict
+    mask: Mask
+    data_seed: int
+    snapshot_iteration: int | None = None
+
+
+def train_jobs(jobs: list[TrainJob], build: Callable[[], nn.Module], dataset: Dataset, cfg: dict,
+               *, stack: bool = True, max_models: int | None = None) -> list[TrainResult]:
+    """Train every job and return their results in order. ``build()`` makes a model of the jobs'
+    architecture on the device; ``cfg`` is the experiment's ``training`` mapping. With ``stack``
+    off, or for a network that does not stack, jobs train one at a time."""
+    if not jobs:
+        return []
+    model = build()
+    chain = linear_chain(model) if stack else None
+    if chain is None:
+        return [_train_alone(build(), job, dataset, cfg) for job in jobs]
+    device = next(model.parameters()).device
+    size = models_per_stack(model, dataset, cfg, device)
+    size = min(size, max_models) if max_models else size
+    results: list[TrainResult] = []
+    for start in range(0, len(jobs), size):
+        results += _StackedRun(chain, jobs[start:start + size], dataset, cfg, device).run()
+    return results
+
+
+def _train_alone(model: nn.Module, job: TrainJob, dataset: Dataset, cfg: dict) -> TrainResult:
+    model.load_state_dict(job.start_weights)
+    return train(model, job.mask, dataset, cfg, data_seed=job.data_seed,
+                 snapshot_iteration=job.snapshot_iteration)
+
+
+class _StackedRun:
+    """The training loop of one stack of models."""
+
+    def __init__(self, chain: LinearChain, jobs: list[TrainJob], dataset: Dataset, cfg: dict,
+                 device: torch.device):
+        self.chain, self.jobs, self.dataset, self.cfg = chain, jobs, dataset, cfg
+        self.dtype = PRECISIONS[cfg.get("precision", "float32")]
+        names = [name for layer in chain.layers for name in layer]
+        # One leaf per (tensor, model), as if the models were apart: see the module docstring.
+        self.leaves = {name: [job.start_weights[name].to(device).clone() for job in jobs]
+                       for name in names}
+        self.keep = {name: [job.mask[name].to(device, torch.float32) for job in jobs]
+                     for name, _ in chain.layers}
+        self._mask_weights()
+        for tensors in self.leaves.values():
+            for leaf in tensors:
+                leaf.requires_grad_()
+        self.optimizer = build_optimizer([t for ts in self.leaves.values() for t in ts], cfg)
+        self.schedule = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda step: lr_factor(step, cfg))
+        self.batches = _BatchPlan([job.data_seed for job in jobs], dataset, cfg, device)
+
+    def run(self) -> list[TrainResult]:
+        cfg, jobs = self.cfg, self.jobs
+        snapshots = {k: self._weights(k) for k, job in enumerate(jobs)
+                     if job.snapshot_iteration == 0}
+        histories: list[list[EvalPoint]] = [[] for _ in jobs]
+        for iteration in range(1, cfg["iterations"] + 1):
+            x, y = self.batches.next()  # (K, B, *input_shape), (K, B)
+            self._step(x, y)
+            for k, job in enumerate(jobs):
+                if job.snapshot_iteration == iteration:
+                    snapshots[k] = self._weights(k)
+            if iteration % cfg["eval_every"] == 0 or iteration == cfg["iterations"]:
+                for k, point in enumerate(self._evaluate(iteration)):
+                    histories[k].append(point)
+        return [TrainResult(history=histories[k], final_weights=self._weights(k),
+                            snapshot=snapshots.get(k)) for k in range(len(jobs))]
+
+    def _stacked(self) -> dict[str, Tensor]:
+        return {name: torch.stack(tensors) for name, tensors in self.leaves.items()}
+
+    def _step(self, x: Tensor, y: Tensor) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        logits = self.chain.forward(self._stacked(), x, dtype=self.dtype)  # (K, B, classes)
+        # Each model's own mean loss, as F.cross_entropy computes it for a lone model.
+        losses = [F.cross_entropy(logits[k], y[k]) for k in range(len(self.jobs))]
+        torch.stack(losses).sum().backward()
+        weights, keeps = self._masked_pairs()
+        torch._foreach_mul_([w.grad for w in weights], keeps)
+        self.optimizer.step()
+        self.schedule.step()
+        self._mask_weights()
+
+    def _masked_pairs(self) -> tuple[list[Tensor], list[Tensor]]:
+        weights = [w for name in self.keep for w in self.leaves[name]]
+        return weights, [keep for name in self.keep for keep in self.keep[name]]
+
+    @torch.no_grad()
+    def _mask_weights(self) -> None:
+        torch._foreach_mul_(*self._masked_pairs())
+
+    def _weights(self, k: int) -> StateDict:
+        return {name: tensors[k].detach().to("cpu", copy=True)
+                for name, tensors in self.leaves.items()}
+
+    @torch.no_grad()
+    def _evaluate(self, iteration: int) -> list[EvalPoint]:
+        params = self._stacked()
+        val_loss, val_acc = self._losses_and_accuracies(params, self.dataset.val)
+        _, test_acc = self._losses_and_accuracies(params, self.dataset.test)
+        for loss in val_loss:
+            if not math.isfinite(loss):
+                raise FloatingPointError(f"validation loss is {loss} at iteration {iteration}: "
+                                         "training diverged (lower the learning rate?)")
+        return [EvalPoint(iteration, val_loss[k], val_acc[k], test_acc[k])
+                for k in range(len(self.jobs))]
+
+    def _losses_and_accuracies(self, params: dict[str, Tensor],
+                               split: Split) -> tuple[list[float], list[float]]:
+        """Per model: mean loss and accuracy on ``split``, summed chunk by chunk exactly as
+        ``training.evaluate`` does, with one read from the device at the end."""
+        size, models = self.cfg.get("eval_batch_size", 1000), len(self.jobs)
+        sums, hits = [], []
+        for start in range(0, len(split.y), size):
+            x, y = split.x[start:start + size], split.y[start:start + size]
+            logits = self.chain.forward(params, x, shared=True, dtype=self.dtype)
+            sums.append(torch.stack([F.cross_entropy(logits[k], y, reduction="sum")
+                                     for k in range(models)]))
+            hits.append((logits.argmax(dim=2) == y).sum(dim=1))
+        sums_read, hits_read = torch.stack(sums).tolist(), torch.stack(hits).tolist()
+        count = len(split.y)
+        losses = [sum(chunk[k] for chunk in sums_read) / count for k in range(models)]
+        return losses, [sum(chunk[k] for chunk in hits_read) / count for k in range(models)]
+
+
+class _BatchPlan:
+    """Training batches of every model, in the order ``train`` would draw for its data seed."""
+
+    def __init__(self, seeds: list[int], dataset: Dataset, cfg: dict, device: torch.device):
+        self.split, self.augment = dataset.train, dataset.augment
+        self.batch_size, count = cfg["batch_size"], len(dataset.train.y)
+        unique = sorted(set(seeds))
+        self.model_seed = torch.tensor([unique.index(s) for s in seeds], device=device)
+        batches_per_epoch = math.ceil(count / self.batch_size)
+        epochs = math.ceil(cfg["iterations"] / batches_per_epoch)
+        # The same generator calls as training._batches: one randperm per epoch.
+        orders = []
+        for seed in unique:
+            draw = generator(seed)
+            orders.append(torch.cat([torch.randperm(count, generator=draw)
+                                     for _ in range(epochs)]))
+        self.orders = torch.stack(orders).to(device)  # (seeds, epochs * count)
+        self.augment_rngs = [generator(derive_seed(seed, "augment")) for seed in unique]
+        self.count, self.step = count, 0
+
+    def next(self) -> tuple[Tensor, Tensor]:
+        epoch, position = divmod(self.step, math.ceil(self.count / self.batch_size))
+        start = epoch * self.count + position * self.batch_size
+        end = min(start + self.batch_size, (epoch + 1) * self.count)
+        self.step += 1
+        indices = self.orders[:, start:end]  # (seeds, B)
+        x, y = self.split.x[indices], self.split.y[indices]
+        if self.augment is not None:
+            x = torch.stack([self.augment(batch, rng) for batch, rng in zip(x, self.augment_rngs)])
+        return x[self.model_seed], y[self.model_seed]
+
+
+def models_per_stack(model: nn.Module, dataset: Dataset, cfg: dict,
+                     device: torch.device) -> int:
+    """How many copies of ``model`` one stack may hold on ``device``: MEMORY_SHARE of the free
+    memory divided by ``bytes_per_model``."""
+    return max(1, int(free_memory(device) * MEMORY_SHARE // bytes_per_model(model, dataset, cfg)))
+
+
+def bytes_per_model(model: nn.Module, dataset: Dataset, cfg: dict) -> int:
+    """Device memory one model of a stack needs: its weights seven times over (leaf, gradient,
+    stacked copy and its gradient, mask, up to two optimizer moments) plus the activations of a
+    training batch (kept for the backward pass, with their gradients) and of an evaluation chunk."""
+    params = sum(p.numel() for p in model.parameters())
+    widths = sum(m.out_features for m in model.modules() if isinstance(m, nn.Linear))
+    inputs = math.prod(dataset.input_shape)
+    train_batch = cfg["batch_size"] * (inputs + 3 * widths)
+    eval_batch = cfg.get("eval_batch_size", 1000) * 2 * widths
+    return 4 * (7 * params + train_batch + eval_batch)
+
+
+def free_memory(device: torch.device) -> int:
+    """Bytes free on ``device``: the CUDA allocator's view, or the host's available memory."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
