@@ -24,7 +24,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Generator
 
 import torch
 import torch.nn.functional as F
@@ -52,6 +52,11 @@ class TrainJob:
     mask: Mask
     data_seed: int
     snapshot_iteration: int | None = None
+
+
+# What a method's run_round may be: a generator that yields the jobs it wants trained, receives
+# their results and returns (mask, metrics). See experiments/methods/__init__.py.
+RoundRun = Generator[TrainJob, TrainResult, "tuple[Mask, dict]"]
 
 
 def train_jobs(jobs: list[TrainJob], build: Callable[[], nn.Module], dataset: Dataset, cfg: dict,

@@ -1,11 +1,16 @@
-"""One trial: every method of one experiment for one seed, resumable.
+"""Trials: every method of one experiment for one seed, resumable; several seeds may share a run.
 
     python -m experiments.trial --experiments-file F --experiment E --seed S --out results/E/seeds/S
+                                [--seed S2 ... --out 'results/E/seeds/{seed}']
                                 [--device auto|cpu|cuda] [--data-root data] [--threads N]
-                                [--stop-after-rounds N]
+                                [--one-at-a-time] [--max-models N] [--stop-after-rounds N]
 
-Once every method has finished it writes ``OUT/provenance.json`` (wall time of this invocation)
-and then ``OUT/rounds.csv`` (one row per (method, round); columns ROW_FIELDS), both atomically.
+Seeds given together train side by side (experiments/trials.py): the networks that rounds of
+every seed need at the same time train as one stacked network, as many as fit in memory (or
+``--max-models``); ``--one-at-a-time`` turns stacking off. The results are the same either way.
+Once every method of a seed has finished it writes ``OUT/provenance.json`` (wall time of this
+invocation) and then ``OUT/rounds.csv`` (one row per (method, round); columns ROW_FIELDS), both
+atomically.
 ``--threads`` sets torch's CPU threads (torch's default when absent). Progress, one line per
 round, goes to stderr. Exit status: 0 done, 2 bad input (one line on stderr), 3 stopped by
 ``--stop-after-rounds``. Everything else lives in ``OUT/state/``:
@@ -50,7 +55,9 @@ from experiments.models import ModelSpecError, build_model
 from experiments.provenance import collect_provenance
 from experiments.structured import StructureError
 from experiments.seeding import TrialSeeds, configure_torch, resolve_device
-from experiments.training import StateDict, TrainResult, state_snapshot, train
+from experiments.training import StateDict, state_snapshot
+from experiments.batched_training import TrainJob
+from experiments.trials import MissingState, Scheduler, Unit
 
 # rounds.csv columns: which round, then what TrainResult.metrics() measured in it.
 KEY_FIELDS = ("method", "seed", "round", "density")
@@ -72,7 +79,7 @@ class StopTrial(Exception):
 # Errors that mean "bad input or environment", reported in one line; anything else is a bug and
 # keeps its traceback.
 BAD_INPUT_ERRORS = (ConfigError, TrialError, DatasetUnavailable, DatasetFormatError,
-                    DatasetSpecError, ModelSpecError, StructureError)
+                    DatasetSpecError, ModelSpecError, StructureError, MissingState)
 
 
 class TrialState:
@@ -107,7 +114,10 @@ class TrialState:
         return self._path("rows", method, round_index, ".json").exists()
 
     def load_row(self, method: str, round_index: int) -> dict:
-        return _read_json(self._path("rows", method, round_index, ".json"))
+        path = self._path("rows", method, round_index, ".json")
+        if not path.exists():
+            raise MissingState(f"{path}: missing trial state (round not run yet)")
+        return _read_json(path)
 
     def save_row(self, method: str, round_index: int, row: dict) -> None:
         atomic.write_json(self._path("rows", method, round_index, ".json"), row)
@@ -158,7 +168,8 @@ def _read_json(path: Path) -> dict:
 
 def _load_torch(path: Path) -> dict:
     if not path.exists():
-        raise TrialError(f"{path}: missing trial state (was a method run before its requirement?)")
+        raise MissingState(f"{path}: missing trial state (was a method run before its "
+                           "requirement?)")
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
@@ -206,13 +217,23 @@ class Trial:
         pruning = self.cfg["pruning"]
         return magnitude_prune(weights, mask, pruning["rates"], pruning["scope"], self.kinds)
 
-    def train(self, mask: Mask, start_weights: StateDict,
-              snapshot_iteration: int | None = None) -> TrainResult:
-        """Train from ``start_weights`` under ``mask`` with the trial's data order."""
-        model = self.build_model(self.seeds.init)
-        model.load_state_dict(start_weights)
-        return train(model, mask, self.dataset, self.cfg["training"],
-                     data_seed=self.seeds.data_order, snapshot_iteration=snapshot_iteration)
+    def job(self, mask: Mask, start_weights: StateDict,
+            snapshot_iteration: int | None = None) -> TrainJob:
+        """Training from ``start_weights`` under ``mask`` with the trial's data order, for a
+        method to yield (the scheduler trains it, maybe beside other jobs)."""
+        return TrainJob(start_weights, mask, self.seeds.data_order, snapshot_iteration)
+
+    def model_builder(self):
+        """A function making the trial's model (architecture and device; weights get replaced)."""
+        return lambda: self.build_model(self.seeds.init)
+
+    def units(self) -> list[tuple[str, int]]:
+        """Every (method, round) of the trial, in execution order."""
+        return [(method, r) for method in execution_order(self.cfg["methods"])
+                for r in method_rounds(method, self.cfg)]
+
+    def rows(self) -> list[dict]:
+        return [self.state.load_row(method, r) for method, r in self.units()]
 
     def reuse_round(self, method: str, round_index: int) -> tuple[Mask, dict]:
         """(mask, metrics) of a finished round of another method that trained the same network."""
@@ -236,34 +257,50 @@ def execution_order(methods: list[str]) -> list[str]:
     return ordered
 
 
-def run_trial(experiment: str, cfg: dict, seed: int, out: Path, *, device: torch.device,
-              data_root: Path, after_round: Callable[[str, int], None] | None = None,
-              log: Callable[[str], None] | None = None) -> list[dict]:
-    """Run (or resume) every round of every method; returns the rows in execution order.
+def run_trial(experiment: str, cfg: dict, seed: int, out: Path, **options) -> list[dict]:
+    """Run (or resume) one trial; ``run_trials`` with one seed."""
+    return run_trials(experiment, cfg, [seed], [out], **options)[0]
+
+
+def run_trials(experiment: str, cfg: dict, seeds: list[int], outs: list[Path], *,
+               device: torch.device, data_root: Path,
+               after_round: Callable[[str, int], None] | None = None,
+               log: Callable[[str], None] | None = None, stack: bool = True,
+               max_models: int | None = None) -> list[list[dict]]:
+    """Run (or resume) every round of every method of each seed's trial, training side by side;
+    returns each trial's rows in execution order.
 
     ``after_round(method, round)`` is called after each newly finished round; raising
-    ``StopTrial`` from it ends the trial early, as if it had been killed there.
+    ``StopTrial`` from it ends the run early, as if it had been killed there.
     """
     log = log or (lambda line: print(line, file=sys.stderr, flush=True))
-    state = TrialState(Path(out) / "state")
+    dataset = load_dataset(cfg["dataset"], data_root, device, seeds[0])  # the same for all seeds
+    trials = [_open_trial(experiment, cfg, seed, Path(out), dataset, device, log)
+              for seed, out in zip(seeds, outs)]
+    units = [Unit(trial, method, r) for trial in trials for method, r in trial.units()
+             if not trial.state.has_row(method, r)]
+
+    def finish(unit: Unit, outcome: tuple) -> None:
+        _finish_round(unit, outcome, log)
+        if after_round is not None:
+            after_round(unit.method, unit.round_index)
+
+    Scheduler(units, finish, stack=stack, max_models=max_models).run()
+    return [trial.rows() for trial in trials]
+
+
+def _open_trial(experiment: str, cfg: dict, seed: int, out: Path, dataset: Dataset,
+                device: torch.device, log: Callable[[str], None]) -> Trial:
+    state = TrialState(out / "state")
     if state.claim(state_identity(experiment, cfg, seed, device)):
         log(f"[{experiment} seed {seed}] discarded {state.root}: made with other settings")
-    dataset = load_dataset(cfg["dataset"], data_root, device, seed)
     trial = Trial(experiment, cfg, seed, dataset, state, device)
     trial.initial_weights()
-    units = [(method, r) for method in execution_order(cfg["methods"])
-             for r in method_rounds(method, cfg)]
+    units = trial.units()
     done = sum(state.has_row(method, r) for method, r in units)
     if done:
         log(f"[{experiment} seed {seed}] resuming: {done} of {len(units)} rounds already done")
-    rows = []
-    for method, round_index in units:
-        if not state.has_row(method, round_index):
-            _run_round(trial, method, round_index, log)
-            if after_round is not None:
-                after_round(method, round_index)
-        rows.append(state.load_row(method, round_index))
-    return rows
+    return trial
 
 
 def method_rounds(method: str, cfg: dict) -> list[int]:
@@ -272,23 +309,22 @@ def method_rounds(method: str, cfg: dict) -> list[int]:
     return rounds(cfg) if rounds is not None else list(range(round_count(cfg) + 1))
 
 
-def _run_round(trial: Trial, method: str, round_index: int, log: Callable[[str], None]) -> None:
-    started = time.perf_counter()
-    mask, metrics = METHODS[method].run_round(trial, round_index)
+def _finish_round(unit: Unit, outcome: tuple[Mask, dict], log: Callable[[str], None]) -> None:
+    """Save a finished round's mask and row (the row last: it marks the round done)."""
+    trial, mask, metrics = unit.trial, *outcome
     # A method that changes the architecture (structured pruning) reports its own size.
     size = trial.size_metrics(mask)
     if "params" in metrics:
         counted = flops.Size(params=metrics["params"], flops=metrics["flops"])
         size = {"params": counted.params, "flops": counted.flops,
                 **flops.ratios(trial.dense_size, counted)}
-    row = {"method": method, "seed": trial.seed, "round": round_index, "density": density(mask),
-           **metrics, **size}
-    trial.state.save_mask(method, round_index, mask)
-    trial.state.save_row(method, round_index, row)  # last: its presence marks the round done
-    rounds = round_count(trial.cfg)
-    log(f"[{trial.experiment} seed {trial.seed}] {method} round {round_index}/{rounds} "
-        f"density {row['density']:.3f} test_acc {row['test_acc']:.3f} "
-        f"({time.perf_counter() - started:.1f}s)")
+    row = {"method": unit.method, "seed": trial.seed, "round": unit.round_index,
+           "density": density(mask), **metrics, **size}
+    trial.state.save_mask(unit.method, unit.round_index, mask)
+    trial.state.save_row(unit.method, unit.round_index, row)
+    log(f"[{trial.experiment} seed {trial.seed}] {unit.method} round {unit.round_index}/"
+        f"{round_count(trial.cfg)} density {row['density']:.3f} test_acc {row['test_acc']:.3f} "
+        f"({time.perf_counter() - unit.started:.1f}s)")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -296,11 +332,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--experiments-file", required=True, type=Path)
     parser.add_argument("--experiment", required=True)
-    parser.add_argument("--seed", required=True, type=int)
-    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--seed", required=True, type=int, action="append", dest="seeds",
+                        help="trial seed; repeat it to run several seeds side by side")
+    parser.add_argument("--out", required=True,
+                        help="output folder; with several seeds a pattern containing {seed}")
     parser.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda")
     parser.add_argument("--data-root", default=Path("data"), type=Path)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--one-at-a-time", action="store_true",
+                        help="train every network alone instead of stacking them")
+    parser.add_argument("--max-models", type=int, default=None, metavar="N",
+                        help="at most N networks per stack (default: as many as fit)")
     parser.add_argument("--stop-after-rounds", type=int, default=None, metavar="N",
                         help="stop (exit 3) after N newly finished rounds; rerun to resume")
     return parser.parse_args(argv)
@@ -311,31 +353,41 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         cfg = experiment_config(args.experiments_file, args.experiment)
-        device = _check_args(args)
+        device, outs = _check_args(args)
         configure_torch(device, args.threads)
-        rows = run_trial(args.experiment, cfg, args.seed, args.out, device=device,
-                         data_root=args.data_root, after_round=_stopper(args.stop_after_rounds))
+        rows = run_trials(args.experiment, cfg, args.seeds, outs, device=device,
+                          data_root=args.data_root, after_round=_stopper(args.stop_after_rounds),
+                          stack=not args.one_at_a_time, max_models=args.max_models)
     except StopTrial as stop:
         print(f"trial: {stop}; rerun the same command to resume", file=sys.stderr)
         return EXIT_STOPPED
     except BAD_INPUT_ERRORS as err:
         print(f"trial: error: {' '.join(str(err).split())}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    _write_provenance(args, cfg, device, time.perf_counter() - started)
-    atomic.write_csv(args.out / "rounds.csv", rows, ROW_FIELDS)  # last: the job's declared output
+    wall_time_s = time.perf_counter() - started
+    for seed, out, seed_rows in zip(args.seeds, outs, rows):
+        _write_provenance(args, cfg, seed, out, device, wall_time_s)
+        atomic.write_csv(out / "rounds.csv", seed_rows, ROW_FIELDS)  # last: the declared output
     return 0
 
 
-def _check_args(args: argparse.Namespace) -> torch.device:
-    """The resolved device; TrialError for a bad seed, thread count or device."""
-    if args.seed < 0:
-        raise TrialError(f"--seed must be >= 0, got {args.seed}")
-    if args.threads is not None and args.threads < 1:
-        raise TrialError(f"--threads must be >= 1, got {args.threads}")
-    if args.stop_after_rounds is not None and args.stop_after_rounds < 1:
-        raise TrialError(f"--stop-after-rounds must be >= 1, got {args.stop_after_rounds}")
+def _check_args(args: argparse.Namespace) -> tuple[torch.device, list[Path]]:
+    """The resolved device and each seed's output folder; TrialError for a bad seed, thread
+    count, stack size, output pattern or device."""
+    for seed in args.seeds:
+        if seed < 0:
+            raise TrialError(f"--seed must be >= 0, got {seed}")
+    if len(set(args.seeds)) != len(args.seeds):
+        raise TrialError(f"--seed given twice: {args.seeds}")
+    for option in ("threads", "max_models", "stop_after_rounds"):
+        value = getattr(args, option)
+        if value is not None and value < 1:
+            raise TrialError(f"--{option.replace('_', '-')} must be >= 1, got {value}")
+    if len(args.seeds) > 1 and "{seed}" not in args.out:
+        raise TrialError(f"--out {args.out}: several seeds need a pattern containing {{seed}}")
+    outs = [Path(args.out.replace("{seed}", str(seed))) for seed in args.seeds]
     try:
-        return resolve_device(args.device)
+        return resolve_device(args.device), outs
     except (ValueError, RuntimeError) as err:
         raise TrialError(f"--device {args.device}: {err}") from None
 
@@ -353,12 +405,13 @@ def _stopper(limit: int | None) -> Callable[[str, int], None] | None:
     return after_round
 
 
-def _write_provenance(args: argparse.Namespace, cfg: dict, device: torch.device,
-                      wall_time_s: float) -> None:
+def _write_provenance(args: argparse.Namespace, cfg: dict, seed: int, out: Path,
+                      device: torch.device, wall_time_s: float) -> None:
     block = collect_provenance(experiment=args.experiment, rule="trial",
                                config_file=str(args.experiments_file), config=cfg,
-                               seeds=[args.seed], device=str(device), wall_time_s=wall_time_s)
-    atomic.write_json(args.out / "provenance.json", block)
+                               seeds=[seed], device=str(device), wall_time_s=wall_time_s)
+    block["trained_with_seeds"] = args.seeds  # the wall time is that of the whole run
+    atomic.write_json(out / "provenance.json", block)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from experiments.masks import Mask
 
 if TYPE_CHECKING:
+    from experiments.batched_training import RoundRun
     from experiments.trial import Trial
 
 REQUIRES: tuple[str, ...] = ()
@@ -21,8 +22,8 @@ def rounds(cfg: dict) -> list[int]:
     return [0]
 
 
-def run_round(trial: Trial, round_index: int) -> tuple[Mask, dict]:
+def run_round(trial: Trial, round_index: int) -> RoundRun:
     mask = trial.dense_mask()
-    result = trial.train(mask, trial.initial_weights())
+    result = yield trial.job(mask, trial.initial_weights())
     trial.state.save_weights(NAME, 0, result.final_weights)
     return mask, result.metrics()

@@ -13,16 +13,17 @@ from typing import TYPE_CHECKING
 from experiments.masks import Mask
 
 if TYPE_CHECKING:
+    from experiments.batched_training import RoundRun
     from experiments.trial import Trial
 
 REQUIRES: tuple[str, ...] = ()
 NAME = "imp"
 
 
-def run_round(trial: Trial, round_index: int) -> tuple[Mask, dict]:
+def run_round(trial: Trial, round_index: int) -> RoundRun:
     mask = chain_mask(trial, NAME, round_index)
     rewind = trial.cfg.get("rewind_iteration") if round_index == 0 else None
-    result = trial.train(mask, trial.initial_weights(), snapshot_iteration=rewind)
+    result = yield trial.job(mask, trial.initial_weights(), snapshot_iteration=rewind)
     if result.snapshot is not None:
         trial.state.save_rewind_weights(result.snapshot)
     trial.state.save_weights(NAME, round_index, result.final_weights)

@@ -14,16 +14,17 @@ from experiments.masks import Mask
 from experiments.methods.imp import chain_mask
 
 if TYPE_CHECKING:
+    from experiments.batched_training import RoundRun
     from experiments.trial import Trial
 
 REQUIRES: tuple[str, ...] = ("imp",)
 NAME = "imp_rewind"
 
 
-def run_round(trial: Trial, round_index: int) -> tuple[Mask, dict]:
+def run_round(trial: Trial, round_index: int) -> RoundRun:
     if round_index == 0:
         return trial.reuse_round("imp", 0)
     mask = chain_mask(trial, NAME, round_index)
-    result = trial.train(mask, trial.state.load_rewind_weights())
+    result = yield trial.job(mask, trial.state.load_rewind_weights())
     trial.state.save_weights(NAME, round_index, result.final_weights)
     return mask, result.metrics()

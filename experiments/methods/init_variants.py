@@ -23,6 +23,7 @@ from experiments.masks import Mask
 from experiments.seeding import derive_seed, generator
 
 if TYPE_CHECKING:
+    from experiments.batched_training import RoundRun
     from experiments.trial import Trial
 
 
@@ -49,10 +50,11 @@ class InitVariant:
             raise ValueError(f"unknown initialisation variant {kind!r}")
         self.kind = kind
 
-    def run_round(self, trial: Trial, round_index: int) -> tuple[Mask, dict]:
+    def run_round(self, trial: Trial, round_index: int) -> RoundRun:
         mask = trial.dense_mask() if round_index == 0 else trial.state.load_mask("imp", round_index)
         start = self.variant_weights(trial, mask, round_index)
-        return mask, trial.train(mask, start).metrics()
+        result = yield trial.job(mask, start)
+        return mask, result.metrics()
 
     def variant_weights(self, trial: Trial, mask: Mask, round_index: int) -> dict:
         weights = dict(trial.initial_weights())

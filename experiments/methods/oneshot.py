@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 from experiments.masks import Mask, magnitude_prune_like
 
 if TYPE_CHECKING:
+    from experiments.batched_training import RoundRun
     from experiments.trial import Trial
 
 REQUIRES: tuple[str, ...] = ("imp",)
 
 
-def run_round(trial: Trial, round_index: int) -> tuple[Mask, dict]:
+def run_round(trial: Trial, round_index: int) -> RoundRun:
     if round_index == 0:
         return trial.reuse_round("imp", 0)
     dense_trained = trial.state.load_weights("imp", 0)
@@ -26,5 +27,5 @@ def run_round(trial: Trial, round_index: int) -> tuple[Mask, dict]:
     pruning = trial.cfg["pruning"]
     mask = magnitude_prune_like(dense_trained, trial.dense_mask(), target, pruning["scope"],
                                 trial.kinds)
-    result = trial.train(mask, trial.initial_weights())
+    result = yield trial.job(mask, trial.initial_weights())
     return mask, result.metrics()

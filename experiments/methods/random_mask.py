@@ -14,15 +14,16 @@ from experiments.masks import Mask, random_mask
 from experiments.seeding import generator
 
 if TYPE_CHECKING:
+    from experiments.batched_training import RoundRun
     from experiments.trial import Trial
 
 REQUIRES: tuple[str, ...] = ("imp",)
 
 
-def run_round(trial: Trial, round_index: int) -> tuple[Mask, dict]:
+def run_round(trial: Trial, round_index: int) -> RoundRun:
     if round_index == 0:
         return trial.reuse_round("imp", 0)
     ticket = trial.state.load_mask("imp", round_index)
     mask = random_mask(ticket, generator(trial.seeds.random_mask(round_index)))
-    result = trial.train(mask, trial.initial_weights())
+    result = yield trial.job(mask, trial.initial_weights())
     return mask, result.metrics()

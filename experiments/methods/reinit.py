@@ -15,13 +15,14 @@ from experiments.masks import Mask
 from experiments.training import state_snapshot
 
 if TYPE_CHECKING:
+    from experiments.batched_training import RoundRun
     from experiments.trial import Trial
 
 REQUIRES: tuple[str, ...] = ("imp",)
 
 
-def run_round(trial: Trial, round_index: int) -> tuple[Mask, dict]:
+def run_round(trial: Trial, round_index: int) -> RoundRun:
     mask = trial.dense_mask() if round_index == 0 else trial.state.load_mask("imp", round_index)
     fresh_weights = state_snapshot(trial.build_model(trial.seeds.reinit))
-    result = trial.train(mask, fresh_weights)
+    result = yield trial.job(mask, fresh_weights)
     return mask, result.metrics()

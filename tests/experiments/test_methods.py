@@ -48,24 +48,21 @@ class Recorder:
 
     def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scope: str = "layerwise"):
         self.starts: dict[tuple[str, int], list[dict]] = {}
-        self.pending: list[dict] = []
-        original_train = Trial.train
+        original_finish = trial_module._finish_round
 
-        def recording_train(trial, mask, start_weights, snapshot_iteration=None):
-            self.pending.append({k: v.clone() for k, v in start_weights.items()})
-            return original_train(trial, mask, start_weights, snapshot_iteration)
+        def recording_finish(unit, outcome, log):
+            self.starts[(unit.method, unit.round_index)] = [
+                {k: v.clone() for k, v in job.start_weights.items()} for job in unit.trained]
+            original_finish(unit, outcome, log)
 
-        monkeypatch.setattr(Trial, "train", recording_train)
+        monkeypatch.setattr(trial_module, "_finish_round", recording_finish)
         monkeypatch.setattr(trial_module, "load_dataset", lambda *args, **kwargs: tiny_dataset())
         self.cfg = toy_config(tmp_path, scope)
         self.out = tmp_path / "out"
         self.rows = run_trial("toy", self.cfg, 0, self.out, device=torch.device("cpu"),
-                              data_root=tmp_path, after_round=self._after, log=lambda line: None)
+                              data_root=tmp_path, log=lambda line: None)
         self.state = trial_module.TrialState(self.out / "state")
         self.theta0 = torch.load(self.out / "state" / "init.pt")
-
-    def _after(self, method: str, round_index: int) -> None:
-        self.starts[(method, round_index)], self.pending = self.pending, []
 
     def row(self, method: str, round_index: int) -> dict:
         return next(r for r in self.rows if r["method"] == method and r["round"] == round_index)
