@@ -199,6 +199,10 @@ def _check_pruning(experiment: dict, at: list, locate: _Locator) -> None:
         _check_rates(pruning, at + ["pruning"], locate)
 
 
+# Models whose copies train as one stacked network (experiments/stacked.py); named here so that
+# the workflow can plan its jobs without importing torch.
+STACKED_MODELS = ("mlp", "lenet300_100")
+
 # Models whose channels the structured methods can remove (experiments/structured/narrow.py).
 CHANNEL_MODELS = ("conv2", "conv4", "conv6", "convnet", "vgg16", "vgg19")
 ALWAYS_BATCH_NORM = ("vgg16", "vgg19")
