@@ -130,9 +130,12 @@ class _StackedRun:
     def _step(self, x: Tensor, y: Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)
         logits = self.chain.forward(self._stacked(), x, dtype=self.dtype)  # (K, B, classes)
-        # Each model's own mean loss, as F.cross_entropy computes it for a lone model.
-        losses = [F.cross_entropy(logits[k], y[k]) for k in range(len(self.jobs))]
-        torch.stack(losses).sum().backward()
+        models, batch, classes = logits.shape
+        # Per-example losses times 1/B (a float32 division, as cross_entropy's mean makes it):
+        # the gradients are bit for bit those of each model's own mean loss, in one call.
+        losses = F.cross_entropy(logits.reshape(models * batch, classes), y.reshape(-1),
+                                 reduction="none")
+        (losses * (torch.ones((), device=losses.device) / batch)).sum().backward()
         weights, keeps = self._masked_pairs()
         torch._foreach_mul_([w.grad for w in weights], keeps)
         self.optimizer.step()
@@ -154,8 +157,11 @@ class _StackedRun:
     @torch.no_grad()
     def _evaluate(self, iteration: int) -> list[EvalPoint]:
         params = self._stacked()
-        val_loss, val_acc = self._losses_and_accuracies(params, self.dataset.val)
-        _, test_acc = self._losses_and_accuracies(params, self.dataset.test)
+        val, test = self._sums(params, self.dataset.val), self._sums(params, self.dataset.test)
+        read = torch.cat(val + test).tolist()  # the one read from the device
+        cut = len(val) * 2 * len(self.jobs)
+        val_loss, val_acc = self._means(read[:cut], self.dataset.val)
+        _, test_acc = self._means(read[cut:], self.dataset.test)
         for loss in val_loss:
             if not math.isfinite(loss):
                 raise FloatingPointError(f"validation loss is {loss} at iteration {iteration}: "
@@ -163,22 +169,26 @@ class _StackedRun:
         return [EvalPoint(iteration, val_loss[k], val_acc[k], test_acc[k])
                 for k in range(len(self.jobs))]
 
-    def _losses_and_accuracies(self, params: dict[str, Tensor],
-                               split: Split) -> tuple[list[float], list[float]]:
-        """Per model: mean loss and accuracy on ``split``, summed chunk by chunk exactly as
-        ``training.evaluate`` does, with one read from the device at the end."""
+    def _sums(self, params: dict[str, Tensor], split: Split) -> list[Tensor]:
+        """Per chunk of ``split``: each model's summed loss, then its number of hits (2K,),
+        chunked as ``training.evaluate`` chunks."""
         size, models = self.cfg.get("eval_batch_size", 1000), len(self.jobs)
-        sums, hits = [], []
+        sums = []
         for start in range(0, len(split.y), size):
             x, y = split.x[start:start + size], split.y[start:start + size]
             logits = self.chain.forward(params, x, shared=True, dtype=self.dtype)
-            sums.append(torch.stack([F.cross_entropy(logits[k], y, reduction="sum")
-                                     for k in range(models)]))
-            hits.append((logits.argmax(dim=2) == y).sum(dim=1))
-        sums_read, hits_read = torch.stack(sums).tolist(), torch.stack(hits).tolist()
-        count = len(split.y)
-        losses = [sum(chunk[k] for chunk in sums_read) / count for k in range(models)]
-        return losses, [sum(chunk[k] for chunk in hits_read) / count for k in range(models)]
+            losses = [F.cross_entropy(logits[k], y, reduction="sum") for k in range(models)]
+            hits = (logits.argmax(dim=2) == y).sum(dim=1).to(logits.dtype)
+            sums.append(torch.cat([torch.stack(losses), hits]))
+        return sums
+
+    def _means(self, read: list[float], split: Split) -> tuple[list[float], list[float]]:
+        """Per model: mean loss and accuracy, the chunk sums added in ``evaluate``'s order."""
+        models, count = len(self.jobs), len(split.y)
+        chunks = [read[start:start + 2 * models] for start in range(0, len(read), 2 * models)]
+        losses = [sum(chunk[k] for chunk in chunks) / count for k in range(models)]
+        hits = [sum(int(chunk[models + k]) for chunk in chunks) for k in range(models)]
+        return losses, [hit / count for hit in hits]
 
 
 class _BatchPlan:
