@@ -8,9 +8,10 @@ bit for bit, on a GPU within float tolerance (cuBLAS picks kernels by batch shap
 
 How the stacked loop keeps that promise and keeps a GPU busy:
 
-- each model keeps its own leaf tensors, so the fused optimizer updates each one exactly as it
-  would a lone model's; the stack is rebuilt from the leaves (one ``torch.stack`` per tensor) at
-  every step;
+- on the CPU each model keeps its own leaf tensors, so the fused optimizer updates each one
+  exactly as it would a lone model's (its vector loop would otherwise split the elements
+  differently); the stack is rebuilt from the leaves, one ``torch.stack`` per tensor, each step.
+  On a GPU each tensor is one (K, ...) leaf: a few kernels per step instead of a few per model;
 - the batch order of every data seed is drawn up front, epoch by epoch, from the same generator
   calls ``train`` makes, and copied to the device once;
 - evaluation runs on the device; each evaluation reads its numbers back once, not per batch.
@@ -41,6 +42,8 @@ from experiments.training import (EvalPoint, StateDict, TrainResult, build_optim
 # allocator and for whatever else runs on the device.
 MEMORY_SHARE = 0.5
 PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+# Device types whose stacks keep one leaf per (tensor, model); see the module docstring.
+PER_MODEL_LEAVES = {"cpu": True, "cuda": False}
 
 
 @dataclass
@@ -92,24 +95,15 @@ class _StackedRun:
                  device: torch.device):
         self.chain, self.jobs, self.dataset, self.cfg = chain, jobs, dataset, cfg
         self.dtype = PRECISIONS[cfg.get("precision", "float32")]
-        names = [name for layer in chain.layers for name in layer]
-        # One leaf per (tensor, model), as if the models were apart: see the module docstring.
-        self.leaves = {name: [job.start_weights[name].to(device).clone() for job in jobs]
-                       for name in names}
-        self.keep = {name: [job.mask[name].to(device, torch.float32) for job in jobs]
-                     for name, _ in chain.layers}
-        self._mask_weights()
-        for tensors in self.leaves.values():
-            for leaf in tensors:
-                leaf.requires_grad_()
-        self.optimizer = build_optimizer([t for ts in self.leaves.values() for t in ts], cfg)
+        self.weights = _Weights(chain, jobs, device, PER_MODEL_LEAVES.get(device.type, False))
+        self.optimizer = build_optimizer(self.weights.leaves(), cfg)
         self.schedule = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda step: lr_factor(step, cfg))
         self.batches = _BatchPlan([job.data_seed for job in jobs], dataset, cfg, device)
 
     def run(self) -> list[TrainResult]:
         cfg, jobs = self.cfg, self.jobs
-        snapshots = {k: self._weights(k) for k, job in enumerate(jobs)
+        snapshots = {k: self.weights.of_model(k) for k, job in enumerate(jobs)
                      if job.snapshot_iteration == 0}
         histories: list[list[EvalPoint]] = [[] for _ in jobs]
         for iteration in range(1, cfg["iterations"] + 1):
@@ -117,46 +111,31 @@ class _StackedRun:
             self._step(x, y)
             for k, job in enumerate(jobs):
                 if job.snapshot_iteration == iteration:
-                    snapshots[k] = self._weights(k)
+                    snapshots[k] = self.weights.of_model(k)
             if iteration % cfg["eval_every"] == 0 or iteration == cfg["iterations"]:
                 for k, point in enumerate(self._evaluate(iteration)):
                     histories[k].append(point)
-        return [TrainResult(history=histories[k], final_weights=self._weights(k),
+        return [TrainResult(history=histories[k], final_weights=self.weights.of_model(k),
                             snapshot=snapshots.get(k)) for k in range(len(jobs))]
-
-    def _stacked(self) -> dict[str, Tensor]:
-        return {name: torch.stack(tensors) for name, tensors in self.leaves.items()}
 
     def _step(self, x: Tensor, y: Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)
-        logits = self.chain.forward(self._stacked(), x, dtype=self.dtype)  # (K, B, classes)
+        logits = self.chain.forward(self.weights.stacked(), x, dtype=self.dtype)  # (K, B, classes)
         models, batch, classes = logits.shape
         # Per-example losses times 1/B (a float32 division, as cross_entropy's mean makes it):
         # the gradients are bit for bit those of each model's own mean loss, in one call.
         losses = F.cross_entropy(logits.reshape(models * batch, classes), y.reshape(-1),
                                  reduction="none")
         (losses * (torch.ones((), device=losses.device) / batch)).sum().backward()
-        weights, keeps = self._masked_pairs()
+        weights, keeps = self.weights.masked_pairs()
         torch._foreach_mul_([w.grad for w in weights], keeps)
         self.optimizer.step()
         self.schedule.step()
-        self._mask_weights()
-
-    def _masked_pairs(self) -> tuple[list[Tensor], list[Tensor]]:
-        weights = [w for name in self.keep for w in self.leaves[name]]
-        return weights, [keep for name in self.keep for keep in self.keep[name]]
-
-    @torch.no_grad()
-    def _mask_weights(self) -> None:
-        torch._foreach_mul_(*self._masked_pairs())
-
-    def _weights(self, k: int) -> StateDict:
-        return {name: tensors[k].detach().to("cpu", copy=True)
-                for name, tensors in self.leaves.items()}
+        self.weights.apply_masks()
 
     @torch.no_grad()
     def _evaluate(self, iteration: int) -> list[EvalPoint]:
-        params = self._stacked()
+        params = self.weights.stacked()
         val, test = self._sums(params, self.dataset.val), self._sums(params, self.dataset.test)
         read = torch.cat(val + test).tolist()  # the one read from the device
         cut = len(val) * 2 * len(self.jobs)
@@ -189,6 +168,49 @@ class _StackedRun:
         losses = [sum(chunk[k] for chunk in chunks) / count for k in range(models)]
         hits = [sum(int(chunk[models + k]) for chunk in chunks) for k in range(models)]
         return losses, [hit / count for hit in hits]
+
+
+class _Weights:
+    """The weights and masks of a stack. Each name holds a list of leaves: K of them (one per
+    model, ``per_model``) or one (K, ...) tensor."""
+
+    def __init__(self, chain: LinearChain, jobs: list[TrainJob], device: torch.device,
+                 per_model: bool):
+        self.per_model = per_model
+        names = [name for layer in chain.layers for name in layer]
+        self.params = {name: self._leaves([job.start_weights[name] for job in jobs], device)
+                       for name in names}
+        self.keep = {name: self._leaves([job.mask[name].float() for job in jobs], device)
+                     for name, _ in chain.layers}
+        self.apply_masks()
+        for leaf in self.leaves():
+            leaf.requires_grad_()
+
+    def _leaves(self, tensors: list[Tensor], device: torch.device) -> list[Tensor]:
+        if self.per_model:
+            return [tensor.to(device, copy=True) for tensor in tensors]
+        return [torch.stack(tensors).to(device)]
+
+    def leaves(self) -> list[Tensor]:
+        return [leaf for leaves in self.params.values() for leaf in leaves]
+
+    def stacked(self) -> dict[str, Tensor]:
+        """Name -> (K, *shape): the stack the forward pass uses."""
+        return {name: torch.stack(leaves) if self.per_model else leaves[0]
+                for name, leaves in self.params.items()}
+
+    def masked_pairs(self) -> tuple[list[Tensor], list[Tensor]]:
+        weights = [leaf for name in self.keep for leaf in self.params[name]]
+        return weights, [keep for keeps in self.keep.values() for keep in keeps]
+
+    @torch.no_grad()
+    def apply_masks(self) -> None:
+        torch._foreach_mul_(*self.masked_pairs())
+
+    def of_model(self, k: int) -> StateDict:
+        """Model ``k``'s weights, as a CPU state dict."""
+        return {name: (leaves[k] if self.per_model else leaves[0][k]).detach().to("cpu", copy=True)
+                for name, leaves in self.params.items()}
 
 
 class _BatchPlan:
