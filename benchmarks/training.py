@@ -89,7 +89,9 @@ def report(workload: str, runs: list[dict]) -> None:
 
 
 def memory_text(run: dict) -> str:
-    extra = f", {run['stack_size']} per stack" if run.get("stack_size") else ""
+    extra = ""
+    if run.get("stack_size"):
+        extra = f"; {run['stack_size']} per stack, estimated {run['estimate_mb']:.0f} MB"
     if run["device"].startswith("cuda"):
         return f"peak GPU memory {run['peak_mb']:.0f} MB{extra}"
     return f"peak RSS {run['peak_mb']:.0f} MB (training added {run['added_mb']:.0f} MB){extra}"
@@ -113,7 +115,7 @@ def measure(args: argparse.Namespace) -> dict:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
     started = time.perf_counter()
-    stack_size = VARIANT_RUNNERS[args.variant](jobs, dataset, cfg, spec["hidden"], device)
+    stack = VARIANT_RUNNERS[args.variant](jobs, dataset, cfg, spec["hidden"], device) or {}
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - started
@@ -121,8 +123,8 @@ def measure(args: argparse.Namespace) -> dict:
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return {"variant": args.variant, "models": len(jobs), "iterations": iterations,
             "seconds": seconds, "rate": len(jobs) * iterations / seconds, "peak_mb": peak,
-            "added_mb": peak - before, "device": str(device), "stack_size": stack_size,
-            "threads": torch.get_num_threads()}
+            "added_mb": peak - before, "device": str(device), "threads": torch.get_num_threads(),
+            **stack}
 
 
 def resident_mb() -> float:
@@ -222,11 +224,14 @@ def run_alone(jobs, dataset, cfg, hidden, device) -> None:
     train_jobs(jobs, lambda: build(dataset, hidden, device), dataset, cfg, stack=False)
 
 
-def run_stacked(jobs, dataset, cfg, hidden, device) -> int:
-    from experiments.batched_training import models_per_stack, train_jobs
+def run_stacked(jobs, dataset, cfg, hidden, device) -> dict:
+    from experiments.batched_training import bytes_per_model, models_per_stack, train_jobs
 
     train_jobs(jobs, lambda: build(dataset, hidden, device), dataset, cfg)
-    return min(len(jobs), models_per_stack(build(dataset, hidden, device), dataset, cfg, device))
+    model = build(dataset, hidden, device)
+    size = min(len(jobs), models_per_stack(model, dataset, cfg, device))
+    return {"stack_size": size,
+            "estimate_mb": size * bytes_per_model(model, dataset, cfg) / 2**20}
 
 
 def build(dataset, hidden, device):

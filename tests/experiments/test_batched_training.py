@@ -158,8 +158,29 @@ def test_one_leaf_per_tensor_layout_trains_the_same_within_tolerance(monkeypatch
         assert one.history[-1].val_acc == pytest.approx(other.history[-1].val_acc, abs=0.05)
 
 
-def test_models_per_stack_follows_free_memory():
+def test_stacks_are_sized_to_the_free_memory(monkeypatch):
     model = build()
     per_model = bytes_per_model(model, tiny_dataset(), CFG)
-    assert per_model > 4 * sum(p.numel() for p in model.parameters())
-    assert models_per_stack(model, tiny_dataset(), CFG, torch.device("cpu")) >= 1
+    assert per_model > 7 * 4 * sum(p.numel() for p in model.parameters())
+    # Room for two models in the share of memory a stack may use: stacks of two, same results.
+    free = int(2.5 * per_model / batched_training.MEMORY_SHARE)
+    monkeypatch.setattr(batched_training, "free_memory", lambda device: free)
+    assert models_per_stack(model, tiny_dataset(), CFG, torch.device("cpu")) == 2
+    sizes = []
+    original = batched_training._StackedRun
+
+    def recording(chain, chunk, *args):
+        sizes.append(len(chunk))
+        return original(chain, chunk, *args)
+
+    monkeypatch.setattr(batched_training, "_StackedRun", recording)
+    batch = jobs(5)
+    results = train_jobs(batch, build, tiny_dataset(), CFG)
+    assert sizes == [2, 2, 1]
+    monkeypatch.setattr(batched_training, "_StackedRun", original)
+    for result, whole in zip(results, train_jobs(batch, build, tiny_dataset(), CFG)):
+        assert_same(result, whole)
+
+
+def test_free_memory_of_the_host_is_positive():
+    assert batched_training.free_memory(torch.device("cpu")) > 0
