@@ -5,7 +5,11 @@ Each method (a module, or an object for a family of methods) provides
 - ``REQUIRES``: names of methods whose saved state it reads (the trial runs those first),
 - ``run_round(trial, round_index) -> (mask, metrics)``: make round ``round_index``'s mask, train
   under it (or evaluate it) and return the mask with ``TrainResult.metrics()``-style metrics (see
-  experiments.trial.Trial for what ``trial`` offers). Round 0 is the dense network;
+  experiments.trial.Trial for what ``trial`` offers). Round 0 is the dense network. A method
+  whose training is plain masked training writes ``run_round`` as a generator: ``result = yield
+  trial.job(mask, start_weights)`` hands the job to the scheduler (experiments/trials.py), which
+  trains it beside the jobs of other methods and seeds and sends back its ``TrainResult``; the
+  others train inside ``run_round``, one network at a time;
 - optionally ``rounds(cfg) -> list[int]``: the rounds it has rows for (default: all).
 
 Adding a method is one module and one line here, plus its name in the schema's method enum, its

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from experiments.masks import Mask
-
 if TYPE_CHECKING:
     from experiments.batched_training import RoundRun
     from experiments.trial import Trial

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from experiments.masks import Mask
 from experiments.methods.imp import chain_mask
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from experiments.masks import Mask, magnitude_prune_like
+from experiments.masks import magnitude_prune_like
 
 if TYPE_CHECKING:
     from experiments.batched_training import RoundRun

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from experiments.masks import Mask, random_mask
+from experiments.masks import random_mask
 from experiments.seeding import generator
 
 if TYPE_CHECKING:

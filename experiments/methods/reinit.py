@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from experiments.masks import Mask
 from experiments.training import state_snapshot
 
 if TYPE_CHECKING:
