@@ -1,8 +1,11 @@
 # The document: typeset the chapters once everything they reference exists.
 # The chapters are scanned while the job graph is built, so the thesis depends on exactly the
-# figures, tables and numbers it shows; editing prose reruns this rule and nothing else.
+# figures, tables and numbers it shows; editing prose reruns this rule and nothing else. The scan
+# is cached per chapter in build/cache (shared with the build), so a start re-reads only what
+# was edited.
 from glob import glob
 
+from manuscript.cache import Cache
 from manuscript.errors import SourceError
 from manuscript.scan import check_producible, scan
 
@@ -25,7 +28,7 @@ def _workflow_makes(path):
 
 
 try:
-    REFERENCED = scan(CHAPTERS)
+    REFERENCED = scan(CHAPTERS, cache=Cache("build/cache"))
     check_producible(REFERENCED, CHAPTERS, _workflow_makes)
 except SourceError as error:
     raise WorkflowError(f"error: {error.oneline()}") from None
