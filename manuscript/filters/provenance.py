@@ -5,7 +5,9 @@ element comes from. Records are read from files the workflow writes beside its o
 ``figures/NAME.provenance.json`` for a figure and the ``provenance`` block of
 ``results/EXPERIMENT/summary.json`` for tables and numbers; a hand-made diagram is traced to its
 Typst source under ``diagram-sources`` (metadata; default ``diagrams``). The appendix is appended at the end
-(after the bibliography); metadata ``provenance-appendix: false`` turns it off.
+(after the bibliography); metadata ``provenance-appendix: false`` turns it off. Run on one part
+of the thesis (see common.Part), the filter records what the part shows; the build makes the
+appendix for all parts with `appendix`.
 """
 from __future__ import annotations
 
@@ -14,8 +16,7 @@ from pathlib import Path
 
 import panflute as pf
 
-from manuscript.filters.common import run, setting
-
+from manuscript.filters.common import part_of, run, setting
 
 
 def prepare(doc: pf.Doc) -> None:
@@ -47,9 +48,19 @@ def _figure_id(image: pf.Image) -> str:
 def finalize(doc: pf.Doc) -> None:
     shown = doc.shown
     del doc.shown
+    part = part_of(doc)
+    if part is not None:
+        part.facts["shown"] = {kind: [list(item) for item in items] for kind, items in shown.items()}
+    else:
+        doc.content.extend(appendix(shown, doc))
+
+
+def appendix(shown: dict, doc: pf.Doc) -> list:
+    """The appendix blocks for what the thesis `shown` (figures, tables, numbers); none when
+    there is nothing to show or metadata turns the appendix off."""
     if not setting(doc, "provenance-appendix", True) or not any(shown.values()):
-        return
-    doc.content.extend([
+        return []
+    return [
         # Justified lines would stretch the long unbreakable hashes and paths apart.
         pf.RawBlock("#show: appendices\n#set par(justify: false)", format="typst"),
         pf.Header(pf.Str("Provenance"), pf.Space(), pf.Str("of"), pf.Space(), pf.Str("results"),
@@ -59,7 +70,7 @@ def finalize(doc: pf.Doc) -> None:
                               for url, label in shown["figures"]]),
         *_section("Tables", [_table_item(data, label) for data, label in shown["tables"]]),
         *_section("Numbers quoted in the text", _number_items(shown["numbers"], doc)),
-    ])
+    ]
 
 
 _INTRO = ("Every figure, table and number below was made by the workflow from this repository; "
