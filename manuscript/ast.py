@@ -39,3 +39,35 @@ def tagged(ast_nodes, tag: str) -> Iterator[dict]:
 
 def count(node, keep: Callable[[dict], bool]) -> int:
     return sum(1 for element in elements(node) if keep(element))
+
+
+def sorted_meta(value):
+    """Metadata with every map in key order: the order pandoc (a Haskell Map) visits it in."""
+    if isinstance(value, dict):
+        items = value.items() if "t" in value else sorted(value.items())
+        return {key: sorted_meta(item) for key, item in items}
+    if isinstance(value, list):
+        return [sorted_meta(item) for item in value]
+    return value
+
+
+def reader_notes(node, in_note: bool = False) -> int:
+    """How far pandoc's markdown reader counts notes over `node`: one per footnote and one per
+    citation outside a footnote. Read on its own, a chapter counts from zero; read after others,
+    from their total, and every citation carries that count (`citationNoteNum`)."""
+    if isinstance(node, list):
+        return sum(reader_notes(item, in_note) for item in node)
+    if not isinstance(node, dict):
+        return 0
+    tag = node.get("t")
+    own = 1 if tag == "Note" or (tag == "Cite" and not in_note) else 0
+    inside = in_note or tag == "Note"
+    return own + sum(reader_notes(value, inside) for key, value in node.items() if key != "t")
+
+
+def shift_notes(node, offset: int) -> None:
+    """Add `offset` to the note number of every citation under `node`, in place."""
+    if offset:
+        for cite in tagged(elements(node), "Cite"):
+            for citation in cite["c"][0]:
+                citation["citationNoteNum"] += offset

@@ -39,7 +39,7 @@ def read_entries(path: str | Path, cache=None) -> dict[str, dict]:
     key = digest("bibliography", code_version(), pandoc_fingerprint(), path.read_bytes())
     if key not in _PARSED:
         entries = cache.get("bibliography", key) if cache else None
-        if not isinstance(entries, dict):
+        if entries is None:
             entries = _parse_entries(path)
             if cache:
                 cache.put("bibliography", key, entries)

@@ -59,15 +59,32 @@ def read_markdown(path: str, cache=None) -> dict:
 
     The workflow's scan and the build both need it; with a cache the build reuses the scan's.
     """
-    from manuscript.cache import digest  # late: the cache is optional here
-
-    key = digest("markdown", pandoc_fingerprint(), Path(path).read_bytes())
+    key = _markdown_key(path)
     ast = cache.get("ast", key) if cache else None
     if ast is None:
         ast = json.loads(run_pandoc(["-f", "markdown", "-t", "json", path]))
         if cache:
             cache.put("ast", key, ast)
+            cache.put("ast-meta", key, ast["meta"])
     return ast
+
+
+def read_markdown_meta(path: str, cache=None) -> dict:
+    """Only the metadata (YAML blocks) of a chapter: a small entry beside the cached AST."""
+    if cache is None:
+        return read_markdown(path)["meta"]
+    key = _markdown_key(path)
+    meta = cache.get("ast-meta", key)
+    if meta is None:
+        meta = read_markdown(path, cache)["meta"]
+        cache.put("ast-meta", key, meta)
+    return meta
+
+
+def _markdown_key(path: str) -> str:
+    from manuscript.cache import digest  # late: the cache is optional here
+
+    return digest("markdown", pandoc_fingerprint(), Path(path).read_bytes())
 
 
 # panflute is imported inside the helpers below: the workflow's scan walks plain JSON and need

@@ -65,19 +65,12 @@ def scan_chapter(chapter: str, templates_dir: str = "templates", results_root: s
 def _found_in(chapter: str, cache) -> _Found:
     key = digest("scan", code_version(), Path(chapter).read_bytes())
     cached = cache.get("scan", key) if cache else None
-    if _is_found(cached):
+    if cached is not None:
         return _Found(**cached)
     found = _walk(read_markdown(chapter, cache))
     if cache:
         cache.put("scan", key, asdict(found))
     return found
-
-
-def _is_found(value) -> bool:
-    """A cached entry in the expected shape (anything else is recomputed)."""
-    names = set(_Found.__dataclass_fields__)
-    return (isinstance(value, dict) and set(value) == names
-            and all(isinstance(v, list) and all(isinstance(i, str) for i in v) for v in value.values()))
 
 
 def _walk(ast: dict) -> _Found:

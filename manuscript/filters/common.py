@@ -86,16 +86,20 @@ def walk(element, action: Callable, doc: pf.Doc):
 
 
 def _walk_list(container: pf.ListContainer, action: Callable, doc: pf.Doc) -> None:
+    items, parent, location = container.list, container.parent, container.location
     index = 0
-    while index < len(container):
-        item = container[index]  # indexing attaches the item's parent, as panflute's walk does
+    while index < len(items):
+        item = items[index]
+        # What indexing the container would do (panflute's walk relies on it): link the item
+        # to its parent. Done here directly, as this loop is the build's hottest.
+        item.parent, item.location, item.index = parent, location, index
         replaced = walk(item, action, doc)
         if replaced is item:
             index += 1
             continue
-        items = replaced if isinstance(replaced, list) else [replaced]
-        container[index:index + 1] = items
-        index += len(items)
+        spliced = replaced if isinstance(replaced, list) else [replaced]
+        container[index:index + 1] = spliced
+        index += len(spliced)
 
 
 def _walk_dict(container: pf.DictContainer, action: Callable, doc: pf.Doc) -> None:

@@ -21,8 +21,6 @@ from manuscript.filters.common import part_of, run, setting
 
 def prepare(doc: pf.Doc) -> None:
     doc.shown = {"figures": [], "tables": [], "numbers": []}
-    doc.results_root = Path(setting(doc, "results-root", "results"))
-    doc.diagram_sources = Path(setting(doc, "diagram-sources", "diagrams"))
 
 
 def action(elem, doc: pf.Doc):
@@ -60,14 +58,14 @@ def appendix(shown: dict, doc: pf.Doc) -> list:
     there is nothing to show or metadata turns the appendix off."""
     if not setting(doc, "provenance-appendix", True) or not any(shown.values()):
         return []
+    sources = Path(setting(doc, "diagram-sources", "diagrams"))
     return [
         # Justified lines would stretch the long unbreakable hashes and paths apart.
         pf.RawBlock("#show: appendices\n#set par(justify: false)", format="typst"),
         pf.Header(pf.Str("Provenance"), pf.Space(), pf.Str("of"), pf.Space(), pf.Str("results"),
                   level=1, identifier="sec:provenance"),
         pf.Para(pf.Str(_INTRO)),
-        *_section("Figures", [_figure_item(url, label, doc.diagram_sources)
-                              for url, label in shown["figures"]]),
+        *_section("Figures", [_figure_item(url, label, sources) for url, label in shown["figures"]]),
         *_section("Tables", [_table_item(data, label) for data, label in shown["tables"]]),
         *_section("Numbers quoted in the text", _number_items(shown["numbers"], doc)),
     ]
@@ -104,7 +102,7 @@ def _number_items(numbers: list, doc: pf.Doc) -> list[pf.ListItem]:
         by_experiment.setdefault(key.split(".")[0], []).append((key, fmt))
     items = []
     for experiment, keys in by_experiment.items():
-        summary = doc.results_root / experiment / "summary.json"
+        summary = Path(setting(doc, "results-root", "results")) / experiment / "summary.json"
         record = _read(summary).get("provenance", {})
         values = [[pf.Code(key), pf.Str(" = "),
                    pf.Code(key, classes=["result"], attributes={"fmt": fmt} if fmt else {})]

@@ -9,13 +9,15 @@ def test_values_round_trip_and_unknown_keys_are_missing(tmp_path):
     assert Cache(tmp_path).get("kind", digest("b")) is None
 
 
-def test_an_entry_of_another_format_or_cut_short_is_missing(tmp_path):
+def test_an_entry_cut_short_changed_or_of_another_format_is_missing(tmp_path):
     cache = Cache(tmp_path)
-    cache.put("kind", "k1", 1)
-    cache.put("kind", "k2", 2)
-    (tmp_path / "kind" / "k1.json").write_text('{"format": 0, "value": 1}')
-    (tmp_path / "kind" / "k2.json").write_text('{"format": 1, "val')
-    assert Cache(tmp_path).get("kind", "k1") is None and Cache(tmp_path).get("kind", "k2") is None
+    for key in ("k1", "k2", "k3"):
+        cache.put("kind", key, {"value": [1, 2, 3]})
+    entry = (tmp_path / "kind" / "k1.json").read_bytes()
+    (tmp_path / "kind" / "k1.json").write_bytes(entry[:-3])
+    (tmp_path / "kind" / "k2.json").write_bytes(entry.replace(b"3", b"4"))
+    (tmp_path / "kind" / "k3.json").write_bytes(entry.replace(b"cache 1", b"cache 0"))
+    assert [Cache(tmp_path).get("kind", key) for key in ("k1", "k2", "k3")] == [None, None, None]
 
 
 def test_sweep_keeps_exactly_what_this_build_used(tmp_path):
