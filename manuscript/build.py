@@ -86,7 +86,7 @@ def filter_parts(settings: parts.Settings, chapters: list[str]) -> Document:
     offsets = _note_offsets([c.facts["notes"] for c in filtered])
     title_meta, title_facts = parts.title_matter(settings, filtered, offsets)
     shown = _shown([title_facts, *[c.facts for c in filtered]])
-    document = Document(title_meta, title_facts, filtered, offsets, *parts.appendix(settings, shown))
+    document = Document(title_meta, title_facts, filtered, offsets, *parts.appendix(settings, shown, digests))
     check_document(settings, document, chapters)
     return document
 

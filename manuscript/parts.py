@@ -163,14 +163,25 @@ def title_matter(settings: Settings, chapters: list[Chapter], offsets: list[int]
     return filtered, {**doc.part.facts, **body_facts([]), "cites": cites}
 
 
-def appendix(settings: Settings, shown: dict) -> tuple[list, dict]:
+def appendix(settings: Settings, shown: dict, digests: dict) -> tuple[list, dict]:
     """The provenance appendix for everything the parts show, after the filters that follow
     provenance: (blocks, facts); no blocks when there is nothing to show."""
+    files = provenance.sources(shown, settings.doc([])) + _bibliographies(settings)
+    key = digest("appendix", code_version(), pandoc_fingerprint(), shown, settings.key,
+                 [(name, digests.get(name) or file_digest(name)) for name in files])
+    cached = settings.cache.get("appendix", key)
+    if cached is None:
+        cached = _appendix(settings, shown)
+        settings.cache.put("appendix", key, cached)
+    return cached[0], cached[1]
+
+
+def _appendix(settings: Settings, shown: dict) -> list:
     blocks = [block.to_json() for block in provenance.appendix(shown, settings.doc([]))]
     if not blocks:
-        return [], {"labels": [], "references": [], "cited": [], **body_facts([])}
+        return [[], {"labels": [], "references": [], "cited": [], **body_facts([])}]
     doc = settings.doc(blocks)
     for module in AFTER_PROVENANCE:
         doc = module.main(doc)
     blocks = doc.content.to_json()
-    return blocks, {**doc.part.facts, **body_facts(blocks)}
+    return [blocks, {**doc.part.facts, **body_facts(blocks)}]

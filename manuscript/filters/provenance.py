@@ -71,6 +71,17 @@ def appendix(shown: dict, doc: pf.Doc) -> list:
     ]
 
 
+def sources(shown: dict, doc: pf.Doc) -> list[str]:
+    """Every file `appendix` reads (or checks for) to describe what the thesis `shown`."""
+    diagrams = Path(setting(doc, "diagram-sources", "diagrams"))
+    results = Path(setting(doc, "results-root", "results"))
+    files = [str(Path(url).with_suffix(".provenance.json")) for url, _ in shown["figures"]]
+    files += [str(diagrams / f"{Path(url).stem}.typ") for url, _ in shown["figures"]]
+    files += [str(Path(data).parent / "summary.json") for data, _ in shown["tables"]]
+    files += [str(results / key.split(".")[0] / "summary.json") for key, _ in shown["numbers"]]
+    return sorted(set(files))
+
+
 _INTRO = ("Every figure, table and number below was made by the workflow from this repository; "
           "each entry names the rule that made it, the hash of the experiment configuration, "
           "the seeds, the code commit, the device and the date.")

@@ -116,3 +116,14 @@ def test_without_a_refs_div_the_bibliography_ends_the_document_as_citeproc_puts_
     typst = _build(chapters)
     assert typst.rindex("<ref-frankle2019lottery>") > typst.index("Provenance of results")
     assert typst == _from_scratch(project, chapters)
+
+
+def test_a_new_provenance_record_reaches_the_cached_appendix(project):
+    chapters = write_fixture(project)
+    assert "no workflow record" in _build(chapters)
+    record = {"experiment": "toy", "rule": "figure", "config_hash": "sha256:" + "cd" * 32,
+              "seeds": [7], "code_commit": "feedface00", "device": "cpu", "date": "2026-11-21T11:00"}
+    (project / "figures" / "toy.provenance.json").write_text(json.dumps(record))
+    warm = _build(chapters)
+    assert "seeds 7" in warm
+    assert warm == _from_scratch(project, chapters)
