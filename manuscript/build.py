@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from manuscript import ast, parts, typeset
+from manuscript import ast, parts, typeset, typst_server
 from manuscript.bibliography import read_entries
 from manuscript.cache import Cache, digest
 from manuscript.errors import SourceError
@@ -35,7 +35,8 @@ from manuscript.font_fallback import fallback_fonts
 RENAMED_SYMBOLS = {"dot.circle": "dot.o"}
 
 
-def build(chapters: list[str], metadata: str, output: str, build_dir: str = "build") -> None:
+def build(chapters: list[str], metadata: str, output: str, build_dir: str = "build",
+          warm_typst: bool = False) -> None:
     started = time.perf_counter()
     typst_source = _typst_source(build_dir)
     cache = Cache(typst_source.parent / "cache")
@@ -46,7 +47,7 @@ def build(chapters: list[str], metadata: str, output: str, build_dir: str = "bui
     document = filter_parts(settings, chapters)
     body = typeset_body(settings, document)
     fallback = write_typst(settings, document, body, typst_source)
-    compile_pdf(typst_source, Path(output))
+    compile_pdf(typst_source, Path(output), warm=warm_typst)
     cache.sweep()
     seconds = time.perf_counter() - started
     print(f"build: wrote {output} in {seconds:.1f} s (fonts: {', '.join(fallback)})", file=sys.stderr)
@@ -190,25 +191,36 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def compile_pdf(source: Path, output: Path) -> None:
-    import typst  # late: the Typst compiler is only needed at the very end
-
+def compile_pdf(source: Path, output: Path, warm: bool = False) -> None:
+    """Compile the Typst source to `output` atomically; with `warm`, on the build folder's
+    Typst server (manuscript.typst_server) when one can be had."""
     output.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".pdf", dir=output.parent)
     os.close(handle)
+    font_paths = [str(d) for d in _font_dirs()]
     try:
-        _, warnings = typst.compile_with_warnings(
-            str(source), output=temporary, root=str(Path.cwd()),
-            font_paths=[str(d) for d in _font_dirs()])
-        for warning in warnings:
+        reply = typst_server.compile_warm(source, temporary, Path.cwd(), font_paths) if warm else None
+        reply = reply or _compile_here(source, temporary, font_paths)
+        if "error" in reply:
+            raise SourceError(" ".join(reply["error"].split())[:400], str(source))
+        for warning in reply["warnings"]:
             print(f"typst: warning: {warning}", file=sys.stderr)
         os.chmod(temporary, 0o644)  # mkstemp makes it private; a PDF is meant to be shared
         os.replace(temporary, output)
-    except typst.TypstError as error:
-        raise SourceError(" ".join(str(error).split())[:400], str(source)) from None
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def _compile_here(source: Path, output: str, font_paths: list[str]) -> dict:
+    import typst  # late: the Typst compiler is only needed at the very end
+
+    try:
+        _, warnings = typst.compile_with_warnings(str(source), output=output, root=str(Path.cwd()),
+                                                  font_paths=font_paths)
+    except typst.TypstError as error:
+        return {"error": str(error)}
+    return {"warnings": [str(warning) for warning in warnings]}
 
 
 def _font_dirs() -> list[Path]:
@@ -223,9 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--metadata", default="metadata.yaml")
     parser.add_argument("--output", default="thesis.pdf")
     parser.add_argument("--build-dir", default="build")
+    parser.add_argument("--typst-server", action="store_true",
+                        help="compile on a Typst process kept warm between builds (manuscript.typst_server)")
     args = parser.parse_args(argv)
     try:
-        build(args.chapters, args.metadata, args.output, args.build_dir)
+        build(args.chapters, args.metadata, args.output, args.build_dir, args.typst_server)
     except SourceError as error:
         print(f"error: {error.oneline()}", file=sys.stderr)
         return 1
