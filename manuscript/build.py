@@ -131,13 +131,18 @@ def check_document(settings: parts.Settings, document: Document, chapters: list[
 def typeset_body(settings: parts.Settings, document: Document) -> list[typeset.Typeset]:
     """Each body part's Typst (from the cache where nothing it depends on changed), in parallel:
     most of the time goes to pandoc processes."""
-    contexts = _contexts(document)
-    jobs = [_chapter_job(settings, chapter, offset, context) for chapter, offset, context
-            in zip(document.chapters, document.offsets, contexts)]
+    contexts, cites = _contexts(document), document.body_cites()
+    jobs = [_chapter_job(settings, *args) for args
+            in zip(document.chapters, document.offsets, contexts, cites)]
     appendix = document.appendix
-    jobs.append((typeset.part_key(settings, digest(appendix), contexts[-1]), lambda: appendix, contexts[-1]))
+    jobs.append(typeset.PartJob(typeset.part_key(settings, digest(appendix), contexts[-1]),
+                                lambda: appendix, contexts[-1], _citations(cites[-1])))
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return list(pool.map(lambda job: typeset.typeset_part(settings, *job), jobs))
+        return list(pool.map(lambda job: typeset.typeset_part(settings, job), jobs))
+
+
+def _citations(cites: list) -> list:
+    return [cite["c"][0] for cite in cites]
 
 
 def _contexts(document: Document) -> list[typeset.Context]:
@@ -155,12 +160,14 @@ def _contexts(document: Document) -> list[typeset.Context]:
     return contexts
 
 
-def _chapter_job(settings, chapter: parts.Chapter, offset: int, context: typeset.Context):
+def _chapter_job(settings, chapter: parts.Chapter, offset: int, context: typeset.Context,
+                 cites: list) -> typeset.PartJob:
     def blocks():
         shifted = parts.chapter_blocks(chapter, settings)
         ast.shift_notes(shifted, offset)
         return shifted
-    return typeset.part_key(settings, digest(chapter.key, offset), context), blocks, context
+    key = typeset.part_key(settings, digest(chapter.key, offset), context)
+    return typeset.PartJob(key, blocks, context, _citations(cites))
 
 
 def write_typst(settings, document: Document, body: list, typst_source: Path) -> list[str]:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Callable
 
 import panflute as pf
 
+from manuscript import citeproc_reuse
 from manuscript.cache import code_version, digest, file_digest
 from manuscript.filters import AFTER_CITEPROC
 from manuscript.pandoc import pandoc_fingerprint, run_pandoc
@@ -45,6 +47,15 @@ class Typeset:
     chars: str    # every character of its text, for choosing fonts
 
 
+@dataclass
+class PartJob:
+    """What typesetting one part takes; `blocks` is only called when its Typst is not cached."""
+    key: str            # names the part's Typst in the cache: see part_key
+    blocks: Callable    # gives the part's filtered blocks
+    context: Context
+    citations: list     # the part's citations in order (a Cite's first field), without rendering
+
+
 def part_key(settings, source_key: str, context: Context) -> str:
     return digest("typeset", code_version(), pandoc_fingerprint(), source_key, context.before,
                   context.after, context.refs_elsewhere, settings.key, citeproc_inputs(settings))
@@ -59,19 +70,36 @@ def citeproc_inputs(settings) -> list:
     return [(name, file_digest(name)) for name in names]
 
 
-def typeset_part(settings, key: str, blocks, context: Context) -> Typeset:
-    """The part's Typst, from the cache when `key` (see part_key) names it; `blocks` is a
-    function giving the part's filtered blocks, called only when they must be typeset."""
-    cached = settings.cache.get("typeset", key)
+def typeset_part(settings, job: PartJob) -> Typeset:
+    """The part's Typst, from the cache when nothing it depends on changed."""
+    renderings_key = digest("renderings", code_version(), pandoc_fingerprint(), job.citations,
+                            job.context.__dict__, settings.key, citeproc_inputs(settings))
+    cached = settings.cache.get("typeset", job.key)
     if cached is not None:
+        settings.cache.keep("renderings", renderings_key)  # kept for this part's next edit
         return Typeset(**cached)
-    source = blocks()
+    source = job.blocks()
     if not source:  # a chapter that is all abstract, say: nothing to cite or write
         return Typeset("", False, False, "")
-    linked = link(settings, cite(settings, source, context))
+    linked = link(settings, _cite_or_reuse(settings, source, job.context, renderings_key))
     typeset = Typeset(*write(settings, linked.content.to_json()), chars=_chars(linked))
-    settings.cache.put("typeset", key, typeset.__dict__)
+    settings.cache.put("typeset", job.key, typeset.__dict__)
     return typeset
+
+
+def _cite_or_reuse(settings, blocks: list, context: Context, renderings_key: str) -> list:
+    """citeproc's result: the renderings of an earlier run of the same citations when
+    manuscript.citeproc_reuse shows that to be the same, else a run of citeproc."""
+    renderings = settings.cache.get("renderings", renderings_key)
+    if renderings is not None:
+        style = settings.get("csl", None) or settings.get("citation-style", None)
+        ends_document = not context.after and not context.refs_elsewhere
+        reused = citeproc_reuse.reuse(blocks, renderings, style, ends_document)
+        if reused is not None:
+            return reused
+    cited = cite(settings, blocks, context)
+    settings.cache.put("renderings", renderings_key, citeproc_reuse.rendered(cited))
+    return cited
 
 
 def cite(settings, blocks: list, context: Context) -> list:
