@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from manuscript import ast, parts, typeset, typst_server
+from manuscript import ast, parts, typeset, typst_server, writer
 from manuscript.bibliography import read_entries
 from manuscript.cache import Cache, digest
 from manuscript.errors import SourceError
@@ -128,7 +128,7 @@ def check_document(settings: parts.Settings, document: Document, chapters: list[
                              settings.get("uncited-entries", "warn"))
 
 
-def typeset_body(settings: parts.Settings, document: Document) -> list[typeset.Typeset]:
+def typeset_body(settings: parts.Settings, document: Document) -> list[writer.Typeset]:
     """Each body part's Typst (from the cache where nothing it depends on changed), in parallel:
     most of the time goes to pandoc processes."""
     contexts, cites = _contexts(document), document.body_cites()
@@ -179,7 +179,7 @@ def write_typst(settings, document: Document, body: list, typst_source: Path) ->
     meta = {**title_meta, "fonts": {"t": "MetaList", "c": [{"t": "MetaString", "c": f} for f in fallback]}}
     code_blocks = [b for f in document.facts()[1:] for b in f["code_blocks"]]
     before, after = typeset.frame(settings, meta, code_blocks)
-    _write_atomically(typst_source, rename_symbols(before + typeset.join(body) + after))
+    _write_atomically(typst_source, rename_symbols(before + writer.join(body) + after))
     return fallback
 
 

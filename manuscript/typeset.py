@@ -1,12 +1,14 @@
-"""From filtered parts to Typst: citeproc, the bibliography links, pandoc's Typst writer, per part.
+"""From filtered parts to Typst: citeproc per part, then manuscript.writer, then the template.
 
 Citation numbers, disambiguation and the bibliography depend on every citation of the thesis,
 so each part goes through citeproc with all the other parts' citations around it, in reading
 order (the title matter's first, as pandoc reads metadata first), and with a stand-in #refs div
-to catch the bibliography where the part has none; both are cut away afterwards. The rendered
-Typst of a part is cached, keyed by the part and those citations: prose edits in one chapter
-leave every other part's Typst as it was. The parts' Typst, joined as pandoc's writer separates
-blocks, fills the body of the title matter's rendering of templates/thesis.pandoc.typ.
+to catch the bibliography where the part has none; both are cut away afterwards (and where the
+part's citations are those of an earlier run, manuscript.citeproc_reuse may fill them in
+instead). The Typst of a part is cached, keyed by the part and those citations: prose edits in
+one chapter leave every other part's Typst as it was. The parts' Typst, joined as pandoc's
+writer separates blocks, fills the body of the title matter's rendering of
+templates/thesis.pandoc.typ (`frame`).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from manuscript import citeproc_reuse
 from manuscript.cache import code_version, digest, file_digest
 from manuscript.filters import AFTER_CITEPROC
 from manuscript.pandoc import pandoc_fingerprint, run_pandoc
+from manuscript.writer import Typeset, typeset_blocks
 
 TEMPLATE = "templates/thesis.pandoc.typ"
 # The metadata pandoc's citeproc reads (Text.Pandoc.Citeproc); nothing else reaches it.
@@ -36,15 +39,6 @@ class Context:
     before: list
     after: list
     refs_elsewhere: bool
-
-
-@dataclass
-class Typeset:
-    """A part's Typst without the blank lines around it, which `join` puts back."""
-    typst: str
-    lead: bool    # pandoc's writer puts a blank line before the part's first block
-    trail: bool   # ... and after its last
-    chars: str    # every character of its text, for choosing fonts
 
 
 @dataclass
@@ -78,11 +72,8 @@ def typeset_part(settings, job: PartJob) -> Typeset:
     if cached is not None:
         settings.cache.keep("renderings", renderings_key)  # kept for this part's next edit
         return Typeset(**cached)
-    source = job.blocks()
-    if not source:  # a chapter that is all abstract, say: nothing to cite or write
-        return Typeset("", False, False, "")
-    linked = link(settings, _cite_or_reuse(settings, source, job.context, renderings_key))
-    typeset = Typeset(*write(settings, linked.content.to_json()), chars=_chars(linked))
+    cited = _cite_or_reuse(settings, job.blocks(), job.context, renderings_key)
+    typeset = typeset_blocks(settings, cited, citeproc_inputs(settings))
     settings.cache.put("typeset", job.key, typeset.__dict__)
     return typeset
 
@@ -90,6 +81,8 @@ def typeset_part(settings, job: PartJob) -> Typeset:
 def _cite_or_reuse(settings, blocks: list, context: Context, renderings_key: str) -> list:
     """citeproc's result: the renderings of an earlier run of the same citations when
     manuscript.citeproc_reuse shows that to be the same, else a run of citeproc."""
+    if not blocks:  # a chapter that is all abstract, say
+        return blocks
     renderings = settings.cache.get("renderings", renderings_key)
     if renderings is not None:
         style = settings.get("csl", None) or settings.get("citation-style", None)
@@ -115,39 +108,6 @@ def cite(settings, blocks: list, context: Context) -> list:
     start = cited["blocks"].index(_marker(BEGIN)) + 1
     end = None if ends_document else cited["blocks"].index(_marker(END))
     return cited["blocks"][start:end]
-
-
-def link(settings, blocks: list) -> pf.Doc:
-    """A panflute part with the filters that follow citeproc applied."""
-    doc = settings.doc(blocks)
-    for module in AFTER_CITEPROC:
-        doc = module.main(doc)
-    return doc
-
-
-def write(settings, blocks: list) -> tuple[str, bool, bool]:
-    """(Typst, blank line before, blank line after) as pandoc's writer renders these blocks."""
-    source = {"pandoc-api-version": settings.api, "meta": settings.meta,
-              "blocks": [_marker(BEGIN), *blocks, _marker(END)]}
-    text = run_pandoc(["-f", "json", "-t", "typst"], stdin=json.dumps(source))
-    inner = text[text.index(BEGIN) + len(BEGIN) + 1:text.rindex(END)]
-    lead = inner.startswith("\n")
-    inner = inner[1:] if lead else inner
-    trail = inner.endswith("\n\n")
-    return inner[:-2] if trail else inner[:-1], lead, trail
-
-
-def join(parts: list[Typeset]) -> str:
-    """The parts' Typst as one body: a blank line between two parts where pandoc's writer
-    would put one (after a paragraph, say, but not after a heading's label)."""
-    text, previous = "", None
-    for part in parts:
-        if not part.typst:
-            continue
-        if previous is not None:
-            text += "\n\n" if previous.trail or part.lead else "\n"
-        text, previous = text + part.typst, part
-    return text
 
 
 def title_matter(settings, meta: dict, context: Context) -> tuple[dict, str]:

@@ -7,7 +7,8 @@ import pytest
 from manuscript.build import main
 from manuscript.pandoc import run_pandoc
 from manuscript.cache import Cache
-from manuscript.typeset import TEMPLATE, Typeset, frame, join, write
+from manuscript.typeset import TEMPLATE, frame
+from manuscript.writer import Typeset, join, write
 from tests.manuscript.test_build import write_fixture
 
 ARGS = ["--metadata", "metadata.yaml", "--output", "thesis.pdf"]
