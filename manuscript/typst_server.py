@@ -2,8 +2,9 @@
 
 Typst memoises its work within a process: the thesis takes about a second to compile from cold
 and a fifth of that again after a one-sentence edit. `compile_warm` hands the compile to a
-server that stays up between builds, listening on ``build/typst-server.sock``, and starts one
-in the background when none answers. The server compiles what an in-process compile would (the
+server that stays up between builds, listening on ``build/typst-server.sock``. When none answers
+it starts one in the background, which warms up on the same source while the build compiles in
+its own process, so the next build finds it ready. The server compiles what an in-process compile would (the
 same files, root and font folders; Typst rereads what changed on disk) and exits after
 IDLE_SECONDS without a request, after MAX_COMPILES, when its socket is deleted (``rm -rf
 build``), or when a build of other code or fonts reaches it. Whenever the server cannot be
@@ -25,9 +26,8 @@ from pathlib import Path
 from manuscript.cache import digest
 
 SOCKET = "typst-server.sock"
-IDLE_SECONDS = 15 * 60
+IDLE_SECONDS = 30 * 60
 MAX_COMPILES = 200        # memory stays near 0.3 GB for the thesis; a fresh start bounds it anyway
-START_SECONDS = 10        # how long a build waits for a server it started
 COMPILE_SECONDS = 300
 
 
@@ -39,8 +39,7 @@ def compile_warm(source: Path, output: str, root: Path, font_paths: list[str]) -
     request = {"version": version, "source": str(source.resolve()), "output": output}
     reply = _ask(address, request)
     if reply is None:
-        _start(address, root, font_paths, version)
-        reply = _ask(address, request, wait=START_SECONDS)
+        _start(address, root, font_paths, version, warm_up=request["source"])
     return None if reply is None or "stale" in reply else reply
 
 
@@ -72,19 +71,20 @@ def _ask(address: str, request: dict, wait: float = 0):
         time.sleep(0.02)
 
 
-def _start(address: str, root: Path, font_paths: list[str], version: str) -> None:
+def _start(address: str, root: Path, font_paths: list[str], version: str, warm_up: str) -> None:
     """Start a server in its own session, so that it outlives this build and its job."""
     package_root = str(Path(__file__).resolve().parents[1])  # the same code as this build
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
     arguments = [sys.executable, "-m", "manuscript.typst_server", address, "--version", version,
-                 *[f"--font-path={p}" for p in font_paths]]
+                 "--warm-up", warm_up, *[f"--font-path={p}" for p in font_paths]]
     with open(Path(address).with_suffix(".log"), "ab") as log:
         subprocess.Popen(arguments, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log,
                          stderr=log, start_new_session=True, close_fds=True)
 
 
-def serve(address: str, version: str, font_paths: list[str]) -> None:
-    """Answer compile requests on `address` until idle, full, displaced or outdated."""
+def serve(address: str, version: str, font_paths: list[str], warm_up: str | None = None) -> None:
+    """Answer compile requests on `address` until idle, full, displaced or outdated; first
+    compile `warm_up` (a request arriving meanwhile waits for it)."""
     import typst
 
     if version != server_version(Path.cwd(), font_paths):
@@ -100,6 +100,9 @@ def serve(address: str, version: str, font_paths: list[str]) -> None:
         identity = os.stat(address).st_ino
         listener.settimeout(5)
         try:
+            if warm_up:
+                _compile(compiler, {"source": warm_up, "output": f"{unready}.pdf"})
+                _remove(f"{unready}.pdf")
             _serve(listener, compiler, version, lambda: _is_ours(address, identity))
         finally:
             if _is_ours(address, identity):
@@ -171,12 +174,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("address", nargs="?", default="build", help="socket to serve on, or with --stop the build folder")
     parser.add_argument("--version", help="the build's server_version (serve only that)")
     parser.add_argument("--font-path", action="append", default=[])
+    parser.add_argument("--warm-up", help="a Typst source to compile first")
     parser.add_argument("--stop", action="store_true", help="stop the server of the build folder")
     args = parser.parse_args(argv)
     if args.stop:
         print("typst server stopped" if stop(args.address) else "no typst server was running")
         return 0
-    serve(args.address, args.version, args.font_path)
+    serve(args.address, args.version, args.font_path, args.warm_up)
     return 0
 
 

@@ -18,7 +18,15 @@ ARGS = ["--metadata", "metadata.yaml", "--output", "thesis.pdf", "--typst-server
 @pytest.fixture
 def served(project):
     yield project
+    _wait_for_server(project)
     typst_server.stop("build")
+
+
+def _wait_for_server(project):
+    """A build that found no server starts one and compiles without it; wait until it listens."""
+    deadline = time.monotonic() + 20
+    while not (project / "build" / typst_server.SOCKET).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _pdf_text(path="thesis.pdf") -> str:
@@ -36,6 +44,7 @@ def _alive(pid: int) -> bool:
 def test_one_server_compiles_successive_builds_and_stops_when_asked(served):
     chapters = write_fixture(served)
     assert main([*ARGS, *chapters]) == 0
+    _wait_for_server(served)
     fonts = [str(d) for d in font_dirs(served)]
     first = typst_server.compile_warm(Path("build/thesis.typ"), str(served / "again.pdf"), served, fonts)
     intro = served / "chapters" / "01-intro.md"
@@ -53,7 +62,13 @@ def test_one_server_compiles_successive_builds_and_stops_when_asked(served):
 
 def test_a_typst_error_on_the_server_reads_like_one_in_process(served):
     (served / "build").mkdir()
+    (served / "build" / "ok.typ").write_text("Hello.\n")
+    compile_pdf(Path("build/ok.typ"), served / "ok.pdf", warm=True)  # starts the server
+    _wait_for_server(served)
     (served / "build" / "bad.typ").write_text("#let x = (\n")
+    reply = typst_server.compile_warm(Path("build/bad.typ"), str(served / "bad.pdf"), served,
+                                      [str(d) for d in font_dirs(served)])
+    assert "error" in reply  # the server's answer, not a fallback
     with pytest.raises(SourceError) as here:
         compile_pdf(Path("build/bad.typ"), served / "bad.pdf")
     with pytest.raises(SourceError) as warm:
@@ -68,4 +83,5 @@ def test_a_dead_servers_socket_is_replaced(served):
     (served / "build" / "ok.typ").write_text("Hello.\n")
     compile_pdf(Path("build/ok.typ"), served / "ok.pdf", warm=True)
     assert "Hello." in _pdf_text(served / "ok.pdf")
+    _wait_for_server(served)
     assert typst_server.stop("build")
