@@ -206,8 +206,8 @@ def compile_pdf(source: Path, output: Path, warm: bool = False) -> None:
     os.close(handle)
     font_paths = [str(d) for d in _font_dirs()]
     try:
-        reply = typst_server.compile_warm(source, temporary, Path.cwd(), font_paths) if warm else None
-        reply = reply or _compile_here(source, temporary, font_paths)
+        served = typst_server.compile_warm(source, temporary, Path.cwd(), font_paths) if warm else None
+        reply = served or _compile_here(source, temporary, font_paths)
         if "error" in reply:
             raise SourceError(" ".join(reply["error"].split())[:400], str(source))
         for warning in reply["warnings"]:
@@ -217,6 +217,8 @@ def compile_pdf(source: Path, output: Path, warm: bool = False) -> None:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+    if warm and served is None:
+        typst_server.start(source, Path.cwd(), font_paths)  # warm for the next build
 
 
 def _compile_here(source: Path, output: str, font_paths: list[str]) -> dict:

@@ -21,8 +21,8 @@ def fallback_fonts(settings, chars: str) -> list[str]:
     preferred = settings.get("fonts", []) or []
     preferred = [preferred] if isinstance(preferred, str) else list(preferred)
     dirs = fonts.font_dirs(Path.cwd())
-    key = digest("fonts", code_version(), sorted(set(chars)), preferred, _font_files(dirs),
-                 _typst_fingerprint())
+    key = digest("fonts", code_version(), sorted(set(chars)), preferred, font_files(dirs),
+                 typst_fingerprint())
     chosen = settings.cache.get("fonts", key)
     if chosen is None:
         chosen = fonts.choose_fonts(chars, fonts.scan_fonts(dirs), preferred)
@@ -33,8 +33,8 @@ def fallback_fonts(settings, chars: str) -> list[str]:
     return list(fallback)
 
 
-def _font_files(dirs) -> list:
-    """Every font file Typst may use, as (path, size, modification time)."""
+def font_files(dirs) -> list:
+    """Every font file under `dirs` (which Typst may use), as (path, size, modification time)."""
     found = []
     for path in fonts._font_files(dirs):
         stat = path.stat()
@@ -42,7 +42,7 @@ def _font_files(dirs) -> list:
     return sorted(found)
 
 
-def _typst_fingerprint() -> list:
+def typst_fingerprint() -> list:
     """Which typst package this is: its embedded fonts come with it."""
     from importlib.util import find_spec
 

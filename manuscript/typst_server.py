@@ -3,8 +3,9 @@
 Typst memoises its work within a process: the thesis takes about a second to compile from cold
 and a fifth of that again after a one-sentence edit. `compile_warm` hands the compile to a
 server that stays up between builds, listening on ``build/typst-server.sock``. When none answers
-it starts one in the background, which warms up on the same source while the build compiles in
-its own process, so the next build finds it ready. The server compiles what an in-process compile would (the
+the build compiles in its own process and then calls `start`: a server that warms up on the same
+source in the background, ready for the next build. The server compiles what an in-process
+compile would (the
 same files, root and font folders; Typst rereads what changed on disk) and exits after
 IDLE_SECONDS without a request, after MAX_COMPILES, when its socket is deleted (``rm -rf
 build``), or when a build of other code or fonts reaches it. Whenever the server cannot be
@@ -34,22 +35,39 @@ COMPILE_SECONDS = 300
 def compile_warm(source: Path, output: str, root: Path, font_paths: list[str]) -> dict | None:
     """Compile `source` to `output` on the build folder's server. The reply holds Typst's
     "warnings", or its "error"; None when no server could do it."""
-    address = str(Path(os.path.relpath(source.parent, root)) / SOCKET)  # short: sockets cap paths
-    version = server_version(root, font_paths)
-    request = {"version": version, "source": str(source.resolve()), "output": output}
-    reply = _ask(address, request)
-    if reply is None:
-        _start(address, root, font_paths, version, warm_up=request["source"])
+    request = {"version": server_version(root, font_paths), "source": str(source.resolve()),
+               "output": output}
+    reply = _ask(_address(source, root), request)
     return None if reply is None or "stale" in reply else reply
+
+
+def _address(source: Path, root: Path) -> str:
+    """The socket beside `source`, relative to the root the build and server run in: socket
+    paths are limited to about a hundred characters."""
+    return str(Path(os.path.relpath(source.parent, root)) / SOCKET)
+
+
+def start(source: Path, root: Path, font_paths: list[str]) -> None:
+    """Start a server for the build folder of `source`, in its own session so that it outlives
+    this build and its job; it first compiles `source` to warm up."""
+    address, version = _address(source, root), server_version(root, font_paths)
+    package_root = str(Path(__file__).resolve().parents[1])  # the same code as this build
+    paths = [package_root, os.environ.get("PYTHONPATH")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, paths))}
+    arguments = [sys.executable, "-m", "manuscript.typst_server", address, "--version", version,
+                 "--warm-up", str(source.resolve()), *[f"--font-path={p}" for p in font_paths]]
+    with open(Path(root, address).with_suffix(".log"), "ab") as log:
+        subprocess.Popen(arguments, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                         stderr=log, start_new_session=True, close_fds=True)
 
 
 def server_version(root: Path, font_paths: list[str]) -> str:
     """What a server must share with a build to compile for it: this code, the typst package,
     the project root and its font files."""
-    from manuscript.font_fallback import _font_files, _typst_fingerprint
+    from manuscript.font_fallback import font_files, typst_fingerprint
 
-    return digest(Path(__file__).read_bytes(), _typst_fingerprint(), str(root.resolve()),
-                  font_paths, _font_files([Path(p) for p in font_paths]))
+    return digest(Path(__file__).read_bytes(), typst_fingerprint(), str(root.resolve()),
+                  font_paths, font_files([Path(p) for p in font_paths]))
 
 
 def _ask(address: str, request: dict, wait: float = 0):
@@ -69,17 +87,6 @@ def _ask(address: str, request: dict, wait: float = 0):
         if time.monotonic() >= deadline:
             return None
         time.sleep(0.02)
-
-
-def _start(address: str, root: Path, font_paths: list[str], version: str, warm_up: str) -> None:
-    """Start a server in its own session, so that it outlives this build and its job."""
-    package_root = str(Path(__file__).resolve().parents[1])  # the same code as this build
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-    arguments = [sys.executable, "-m", "manuscript.typst_server", address, "--version", version,
-                 "--warm-up", warm_up, *[f"--font-path={p}" for p in font_paths]]
-    with open(Path(address).with_suffix(".log"), "ab") as log:
-        subprocess.Popen(arguments, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                         stderr=log, start_new_session=True, close_fds=True)
 
 
 def serve(address: str, version: str, font_paths: list[str], warm_up: str | None = None) -> None:
