@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import panflute as pf
@@ -37,6 +37,7 @@ class Settings:
     api: list        # pandoc-api-version of the JSON
     key: str         # digest of what of it the filters' results depend on
     cache: object    # manuscript.cache.Cache
+    _reader: pf.Doc | None = field(default=None, repr=False)  # for `get`, made at its first call
 
     def doc(self, blocks: list, meta: dict | None = None, *, walk_metadata: bool = False) -> pf.Doc:
         """A fresh panflute part (filters change what they are given) with these settings."""
@@ -48,7 +49,7 @@ class Settings:
 
     def get(self, key: str, default):
         """A setting as plain Python (panflute's get_metadata)."""
-        if not hasattr(self, "_reader"):
+        if self._reader is None:
             self._reader = self.doc([])
         value = self._reader.get_metadata(key, default)
         return default if value is None else value
