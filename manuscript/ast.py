@@ -5,7 +5,7 @@ read the tree (which figures does it show, which labels does it define) walk the
 """
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from typing import Iterator
 
 
 def elements(node) -> Iterator[dict]:
@@ -33,12 +33,13 @@ def attr(element: dict) -> tuple[str, list[str], dict[str, str]]:
     return identifier, classes, dict(pairs)
 
 
+def is_refs_place(identifier: str) -> bool:
+    """Whether a div with this id is where citeproc puts the bibliography."""
+    return identifier == "refs" or identifier.endswith("__refs")
+
+
 def tagged(ast_nodes, tag: str) -> Iterator[dict]:
     return (node for node in ast_nodes if node.get("t") == tag)
-
-
-def count(node, keep: Callable[[dict], bool]) -> int:
-    return sum(1 for element in elements(node) if keep(element))
 
 
 def sorted_meta(value):

@@ -30,6 +30,7 @@ from manuscript.cache import Cache, digest
 from manuscript.errors import SourceError
 from manuscript.filters import citations, crossref
 from manuscript.font_fallback import fallback_fonts
+from manuscript.scan import scan
 
 # Symbol names pandoc's Typst writer (3.9) still emits but Typst 0.15 no longer knows.
 RENAMED_SYMBOLS = {"dot.circle": "dot.o"}
@@ -43,6 +44,7 @@ def build(chapters: list[str], metadata: str, output: str, build_dir: str = "bui
     for path in [metadata, *chapters]:
         if not Path(path).is_file():
             raise SourceError("file does not exist", path)
+    scan(chapters, cache=cache)  # reads the chapters missing from the cache in parallel
     settings = parts.read_settings(metadata, chapters, cache)
     document = filter_parts(settings, chapters)
     body = typeset_body(settings, document)
@@ -87,7 +89,8 @@ def filter_parts(settings: parts.Settings, chapters: list[str]) -> Document:
     offsets = _note_offsets([c.facts["notes"] for c in filtered])
     title_meta, title_facts = parts.title_matter(settings, filtered, offsets)
     shown = _shown([title_facts, *[c.facts for c in filtered]])
-    document = Document(title_meta, title_facts, filtered, offsets, *parts.appendix(settings, shown, digests))
+    appendix = parts.appendix(settings, shown, digests)
+    document = Document(title_meta, title_facts, filtered, offsets, *appendix)
     check_document(settings, document, chapters)
     return document
 
@@ -176,7 +179,8 @@ def write_typst(settings, document: Document, body: list, typst_source: Path) ->
     title_meta, title_chars = typeset.title_matter(
         settings, document.title_meta, typeset.Context([], everything, True))
     fallback = fallback_fonts(settings, title_chars + "".join(part.chars for part in body))
-    meta = {**title_meta, "fonts": {"t": "MetaList", "c": [{"t": "MetaString", "c": f} for f in fallback]}}
+    fonts = {"t": "MetaList", "c": [{"t": "MetaString", "c": name} for name in fallback]}
+    meta = {**title_meta, "fonts": fonts}
     code_blocks = [b for f in document.facts()[1:] for b in f["code_blocks"]]
     before, after = typeset.frame(settings, meta, code_blocks)
     _write_atomically(typst_source, rename_symbols(before + writer.join(body) + after))
@@ -245,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default="thesis.pdf")
     parser.add_argument("--build-dir", default="build")
     parser.add_argument("--typst-server", action="store_true",
-                        help="compile on a Typst process kept warm between builds (manuscript.typst_server)")
+                        help="compile on a Typst process kept warm between builds "
+                             "(manuscript.typst_server)")
     args = parser.parse_args(argv)
     try:
         build(args.chapters, args.metadata, args.output, args.build_dir, args.typst_server)

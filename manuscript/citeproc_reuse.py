@@ -52,7 +52,7 @@ def _cites(blocks: list):
 def _plain_blocks(blocks: list) -> bool:
     """No place for the bibliography and no span citeproc would strip."""
     for element in ast.elements(blocks):
-        if element["t"] == "Div" and (ast.attr(element)[0] == "refs" or ast.attr(element)[0].endswith("__refs")):
+        if element["t"] == "Div" and ast.is_refs_place(ast.attr(element)[0]):
             return False
         if element["t"] == "Span" and element["c"][0] == ["", ["csl-quoted"], []]:
             return False

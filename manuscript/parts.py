@@ -118,13 +118,9 @@ def body_facts(blocks: list) -> dict:
     elements = list(ast.elements(blocks))
     return {
         "cites": [e for e in elements if e["t"] == "Cite"],
-        "has_refs": any(e["t"] == "Div" and _is_refs(ast.attr(e)[0]) for e in elements),
+        "has_refs": any(e["t"] == "Div" and ast.is_refs_place(ast.attr(e)[0]) for e in elements),
         "code_blocks": [e for e in elements if e["t"] == "CodeBlock" and ast.attr(e)[1]],
     }
-
-
-def _is_refs(identifier: str) -> bool:
-    return identifier == "refs" or identifier.endswith("__refs")  # as citeproc finds its place
 
 
 def _inputs(path: str, settings: Settings, digests: dict) -> list:

@@ -137,7 +137,8 @@ def _compile(compiler, request: dict) -> dict:
     import typst
 
     try:
-        _, warnings = compiler.compile_with_warnings(input=request["source"], output=request["output"])
+        _, warnings = compiler.compile_with_warnings(input=request["source"],
+                                                     output=request["output"])
     except typst.TypstError as error:
         return {"error": str(error)}
     return {"warnings": [str(warning) for warning in warnings], "pid": os.getpid()}
@@ -178,7 +179,8 @@ def _remove(address: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("address", nargs="?", default="build", help="socket to serve on, or with --stop the build folder")
+    parser.add_argument("address", nargs="?", default="build",
+                        help="the socket to serve on; with --stop, the build folder")
     parser.add_argument("--version", help="the build's server_version (serve only that)")
     parser.add_argument("--font-path", action="append", default=[])
     parser.add_argument("--warm-up", help="a Typst source to compile first")

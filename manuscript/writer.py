@@ -91,7 +91,8 @@ def _typeset(settings, sections: list[list]) -> list[Typeset]:
         linked.append([block.to_json() for block in blocks])
         chars.append("".join(sorted({c for block in blocks for c in pf.stringify(block)})))
         start += len(section)
-    return [Typeset(*written, chars=used) for written, used in zip(_write_many(settings, linked), chars)]
+    written = _write_many(settings, linked)
+    return [Typeset(*text, chars=used) for text, used in zip(written, chars)]
 
 
 def _write_many(settings, sections: list[list]) -> list[tuple[str, bool, bool]]:
