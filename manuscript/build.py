@@ -134,7 +134,8 @@ def check_document(settings: parts.Settings, document: Document, chapters: list[
 def typeset_body(settings: parts.Settings, document: Document) -> list[writer.Typeset]:
     """Each body part's Typst (from the cache where nothing it depends on changed), in parallel:
     most of the time goes to pandoc processes."""
-    contexts, cites = _contexts(document), document.body_cites()
+    cites = document.body_cites()
+    contexts = _contexts(document, cites)
     jobs = [_chapter_job(settings, *args) for args
             in zip(document.chapters, document.offsets, contexts, cites)]
     appendix = document.appendix
@@ -148,12 +149,13 @@ def _citations(cites: list) -> list:
     return [cite["c"][0] for cite in cites]
 
 
-def _contexts(document: Document) -> list[typeset.Context]:
+def _contexts(document: Document, cites: list[list]) -> list[typeset.Context]:
     """For each body part: the citations before and after it, and whether the bibliography goes
-    to another part (one with a #refs div, or else the last part, as citeproc would place it)."""
-    cites = document.body_cites()
-    has_refs = [f["has_refs"] for f in document.facts()[1:]]
-    last = len(has_refs) - 1 if document.appendix else len(has_refs) - 2
+    to another part (one with a #refs div, or else the last part with any blocks, at whose end
+    citeproc would append it)."""
+    body = document.facts()[1:]
+    has_refs = [f["has_refs"] for f in body]
+    last = max((index for index, f in enumerate(body) if f["has_blocks"]), default=-1)
     contexts = []
     for index in range(len(cites)):
         before = document.title_facts["cites"] + [c for part in cites[:index] for c in part]

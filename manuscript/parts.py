@@ -27,6 +27,7 @@ from manuscript.scan import scan_chapter
 
 # What the abstract filter moves from a chapter into the metadata.
 ABSTRACT_KEYS = ("abstract", "abstract-title", "extra-abstracts")
+AFTER_ABSTRACT = BEFORE_CITEPROC[BEFORE_CITEPROC.index(abstract) + 1:]
 AFTER_PROVENANCE = BEFORE_CITEPROC[BEFORE_CITEPROC.index(provenance) + 1:]
 
 
@@ -104,7 +105,7 @@ def _filter_chapter(path: str, settings: Settings) -> tuple[list, dict]:
     doc = settings.doc(source["blocks"], meta)
     doc = abstract.main(doc)
     moved = {k: doc.metadata[k].to_json() for k in ABSTRACT_KEYS if k in doc.metadata}
-    for module in BEFORE_CITEPROC[1:]:
+    for module in AFTER_ABSTRACT:
         doc = module.main(doc)
     blocks = doc.content.to_json()
     facts = {**doc.part.facts, **body_facts(blocks), "abstract": moved,
@@ -113,10 +114,12 @@ def _filter_chapter(path: str, settings: Settings) -> tuple[list, dict]:
 
 
 def body_facts(blocks: list) -> dict:
-    """What the citation step needs of a filtered body: its citations in order, whether it has
-    the bibliography's place (a div #refs), and its code blocks with a language."""
+    """What the citation step needs of a filtered body: whether it has any blocks, its citations
+    in order, whether it has the bibliography's place (a div #refs), its code blocks with a
+    language."""
     elements = list(ast.elements(blocks))
     return {
+        "has_blocks": bool(blocks),
         "cites": [e for e in elements if e["t"] == "Cite"],
         "has_refs": any(e["t"] == "Div" and ast.is_refs_place(ast.attr(e)[0]) for e in elements),
         "code_blocks": [e for e in elements if e["t"] == "CodeBlock" and ast.attr(e)[1]],

@@ -142,3 +142,14 @@ def test_a_prose_edit_beside_citations_reuses_their_rendering_and_matches_a_clea
     assert "for instance" in warm
     assert {p: p.stat().st_mtime_ns for p in (project / "build/cache/renderings").glob("*")} == renderings
     assert warm == _from_scratch(project, chapters)
+
+
+def test_the_bibliography_follows_the_last_part_with_text_when_none_has_a_refs_div(project):
+    chapters = write_fixture(project)
+    (project / "chapters" / "99-references.md").unlink()
+    (project / "chapters" / "00-abstract.md").rename(project / "chapters" / "zz-abstract.md")
+    metadata = project / "metadata.yaml"
+    metadata.write_text(metadata.read_text().replace("provenance-appendix: true", "provenance-appendix: false"))
+    chapters = sorted(str(p.relative_to(project)) for p in (project / "chapters").glob("*.md"))
+    typst = _build(chapters)
+    assert typst.rindex("<ref-frankle2019lottery>") > typst.index("dense accuracy is")
