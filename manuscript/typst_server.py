@@ -124,12 +124,15 @@ def _serve(listener, compiler, version: str, still_ours) -> None:
         except socket.timeout:
             continue
         with connection:
-            connection.settimeout(COMPILE_SECONDS)
-            request = _receive(connection)
-            if request.get("version") != version or request.get("stop"):
-                _send(connection, {"stale": True})
-                return
-            _send(connection, _compile(compiler, request))
+            try:
+                connection.settimeout(COMPILE_SECONDS)
+                request = _receive(connection)
+                if request.get("version") != version or request.get("stop"):
+                    _send(connection, {"stale": True})
+                    return
+                _send(connection, _compile(compiler, request))
+            except (OSError, ValueError, KeyError) as error:  # one client's trouble, not ours
+                print(f"typst server {os.getpid()}: {error!r}", flush=True)
         compiles, last = compiles + 1, time.monotonic()
 
 
@@ -189,7 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.stop:
         print("typst server stopped" if stop(args.address) else "no typst server was running")
         return 0
-    serve(args.address, args.version, args.font_path, args.warm_up)
+    # The log (build/typst-server.log) says when each server came and went.
+    print(f"typst server {os.getpid()}: started", flush=True)
+    try:
+        serve(args.address, args.version, args.font_path, args.warm_up)
+    finally:
+        print(f"typst server {os.getpid()}: stopped", flush=True)
     return 0
 
 

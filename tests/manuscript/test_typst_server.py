@@ -18,8 +18,19 @@ ARGS = ["--metadata", "metadata.yaml", "--output", "thesis.pdf", "--typst-server
 @pytest.fixture
 def served(project):
     yield project
-    _wait_for_server(project)
-    typst_server.stop("build")
+    _stop_every_server(project)
+
+
+def _stop_every_server(project):
+    """Stop the servers the test started, including one still starting, as their log tells."""
+    log = project / "build" / "typst-server.log"
+    deadline = time.monotonic() + 20
+    while log.exists() and time.monotonic() < deadline:
+        text = log.read_text()
+        if text.count(": started") == text.count(": stopped"):
+            return
+        typst_server.stop("build")
+        time.sleep(0.05)
 
 
 def _wait_for_server(project):
