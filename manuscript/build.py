@@ -122,6 +122,7 @@ def _shown(facts: list[dict]) -> dict:
 
 def check_document(settings: parts.Settings, document: Document, chapters: list[str]) -> None:
     """The filters' document-wide checks, made once over the facts of all parts."""
+    _warn_of_repeated_heading_ids(document)
     facts = document.facts()
     crossref.check_document([f["labels"] for f in facts], [r for f in facts for r in f["references"]],
                             chapters)
@@ -129,6 +130,19 @@ def check_document(settings: parts.Settings, document: Document, chapters: list[
     cited = {key for f in facts for key in f["cited"]}
     citations.report_uncited(set(read_entries(bibliography, settings.cache)), cited, bibliography,
                              settings.get("uncited-entries", "warn"))
+
+
+def _warn_of_repeated_heading_ids(document: Document) -> None:
+    """Read as one text, pandoc numbered a heading id already used in an earlier chapter
+    (#summary-1); chapters read one by one repeat it, and Typst cannot link to a repeated label."""
+    first_in: dict[str, str] = {}
+    for chapter in document.chapters:
+        for identifier in dict.fromkeys(chapter.facts["heading_ids"]):
+            if identifier in first_in and not crossref.is_crossref(identifier):
+                print(f"warning: {chapter.path}: heading id '{identifier}' is also used in "
+                      f"{first_in[identifier]}; give one of them an id of its own, "
+                      "e.g. {#sec:...}", file=sys.stderr)
+            first_in.setdefault(identifier, chapter.path)
 
 
 def typeset_body(settings: parts.Settings, document: Document) -> list[writer.Typeset]:

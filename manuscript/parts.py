@@ -7,7 +7,9 @@ metadata, every file the filters read for it (figures, tables and their template
 the bibliography) and the filters' code. What crosses chapters (labels, cited keys, results
 shown) the filters record as facts (see filters.common.Part), and the build checks it across
 all parts. A chapter is read on its own: footnote labels, link references and LaTeX macros are
-chapter-local; pandoc's note count, which citations carry, is carried over by manuscript.build.
+chapter-local, and so is pandoc's numbering of headings' automatic ids (a second "Summary" in
+the same chapter is #summary-1, in another chapter #summary again, which the build warns
+about); pandoc's note count, which citations carry, is carried over by manuscript.build.
 """
 from __future__ import annotations
 
@@ -114,12 +116,13 @@ def _filter_chapter(path: str, settings: Settings) -> tuple[list, dict]:
 
 
 def body_facts(blocks: list) -> dict:
-    """What the citation step needs of a filtered body: whether it has any blocks, its citations
+    """What the later steps need of a filtered body: whether it has any blocks, its citations
     in order, whether it has the bibliography's place (a div #refs), its code blocks with a
-    language."""
+    language, its headings' ids."""
     elements = list(ast.elements(blocks))
     return {
         "has_blocks": bool(blocks),
+        "heading_ids": [e["c"][1][0] for e in elements if e["t"] == "Header" and e["c"][1][0]],
         "cites": [e for e in elements if e["t"] == "Cite"],
         "has_refs": any(e["t"] == "Div" and ast.is_refs_place(ast.attr(e)[0]) for e in elements),
         "code_blocks": [e for e in elements if e["t"] == "CodeBlock" and ast.attr(e)[1]],

@@ -153,3 +153,13 @@ def test_the_bibliography_follows_the_last_part_with_text_when_none_has_a_refs_d
     chapters = sorted(str(p.relative_to(project)) for p in (project / "chapters").glob("*.md"))
     typst = _build(chapters)
     assert typst.rindex("<ref-frankle2019lottery>") > typst.index("dense accuracy is")
+
+
+def test_a_heading_id_repeated_in_another_chapter_is_reported(project, capsys):
+    chapters = write_fixture(project)
+    for name in ("01-intro.md", "02-results.md"):
+        path = project / "chapters" / name
+        path.write_text(path.read_text() + "\n## Summary\n\nIn short.\n")
+    _build(chapters)
+    assert ("warning: chapters/02-results.md: heading id 'summary' is also used in "
+            "chapters/01-intro.md") in capsys.readouterr().err
