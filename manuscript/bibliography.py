@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
+from manuscript.cache import code_version, digest
 from manuscript.errors import SourceError
-from manuscript.pandoc import read_json
+from manuscript.pandoc import pandoc_fingerprint, read_json
 
 _ENTRY_START = re.compile(r"^[ \t]*@(?P<type>\w+)\s*\{\s*(?P<key>[^,\s]+)\s*,", re.M)
 _ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/(?P<id>[^?#\s]+?)(?:v\d+)?(?:\.pdf)?$", re.I)
@@ -27,23 +27,33 @@ class LinkPatterns:
     url: str
 
 
-def read_entries(path: str | Path) -> dict[str, dict]:
+def read_entries(path: str | Path, cache=None) -> dict[str, dict]:
     """CSL-JSON entries by key; a syntax error or a duplicate key names the file and line.
 
-    Two filters of one build read the bibliography; the parse is cached while the file is
-    unchanged, so pandoc reads it once.
+    Several filters read the bibliography, for every chapter; pandoc parses each version of the
+    file once per process, and once in all when given a manuscript.cache.Cache.
     """
     path = Path(path)
     if not path.is_file():
         raise SourceError("bibliography file does not exist", str(path))
-    stat = path.stat()
-    return _parse_entries(str(path), str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    key = digest("bibliography", code_version(), pandoc_fingerprint(), path.read_bytes())
+    if key not in _PARSED:
+        entries = cache.get("bibliography", key) if cache else None
+        if entries is None:
+            entries = _parse_entries(path)
+            if cache:
+                cache.put("bibliography", key, entries)
+        _PARSED[key] = entries
+    elif cache:
+        cache.keep("bibliography", key)
+    return _PARSED[key]
 
 
-@lru_cache(maxsize=4)
-def _parse_entries(shown: str, resolved: str, mtime_ns: int, size: int) -> dict[str, dict]:
-    """Parse once per (file, version); errors name the file as the chapter metadata gives it."""
-    path = Path(shown)
+_PARSED: dict[str, dict] = {}
+
+
+def _parse_entries(path: Path) -> dict[str, dict]:
+    """Parse with pandoc; errors name the file as the chapter metadata gives it."""
     entry_lines(path)  # duplicate keys: pandoc would silently keep one of them
     try:
         entries = read_json([str(path), "-f", "bibtex", "-t", "csljson"])

@@ -2,10 +2,15 @@
 
     python -m manuscript.build --metadata metadata.yaml --output thesis.pdf chapters/*.md
 
-Filters run in this process on one panflute document (no interpreter start per filter). The
-Typst source goes to ``build/thesis.typ``; the PDF is written to a temporary file and moved into
-place, so a failed build never destroys the last good thesis.pdf. Any problem in the inputs is
-reported as one line, ``file:line: message``, with exit status 1.
+The thesis is built in parts (manuscript.parts): the title matter, each chapter, the provenance
+appendix. Each part is filtered, cited and written as Typst on its own, and every step's result
+is kept under ``build/cache/`` keyed by all it depends on, so after an edit only the edited
+chapter goes through pandoc and the filters again (manuscript.typeset explains how citations
+stay numbered across parts). Without a cache everything is computed; the Typst source is the
+same either way. It goes to ``build/thesis.typ``, and the PDF is compiled once from it.
+Both are written to temporary files and moved into place, so a failed build never destroys the
+last good thesis.pdf. Any problem in the inputs is reported as one line, ``file:line:
+message``, with exit status 1.
 """
 from __future__ import annotations
 
@@ -15,39 +20,187 @@ import re
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
-import panflute as pf
-
-from manuscript import fonts
+from manuscript import ast, parts, typeset, typst_server, writer
+from manuscript.bibliography import read_entries
+from manuscript.cache import Cache, digest
 from manuscript.errors import SourceError
-from manuscript.filters import AFTER_CITEPROC, BEFORE_CITEPROC
-from manuscript.pandoc import dump_doc, load_doc, run_pandoc
+from manuscript.filters import citations, crossref
+from manuscript.font_fallback import fallback_fonts
+from manuscript.scan import scan
 
-TEMPLATE = "templates/thesis.pandoc.typ"
 # Symbol names pandoc's Typst writer (3.9) still emits but Typst 0.15 no longer knows.
 RENAMED_SYMBOLS = {"dot.circle": "dot.o"}
 
 
-def build(chapters: list[str], metadata: str, output: str, build_dir: str = "build") -> None:
+def build(chapters: list[str], metadata: str, output: str, build_dir: str = "build",
+          warm_typst: bool = False) -> None:
     started = time.perf_counter()
-    doc = read_chapters(chapters, metadata)
-    for module in BEFORE_CITEPROC:
-        doc = module.main(doc)
-    doc = load_doc(["-f", "json", "--citeproc"], stdin=dump_doc(doc))
-    for module in AFTER_CITEPROC:
-        doc = module.main(doc)
-    fallback = choose_fonts(doc)
+    typst_source = _typst_source(build_dir)
+    cache = Cache(typst_source.parent / "cache")
+    for path in [metadata, *chapters]:
+        if not Path(path).is_file():
+            raise SourceError("file does not exist", path)
+    scan(chapters, cache=cache)  # reads the chapters missing from the cache in parallel
+    settings = parts.read_settings(metadata, chapters, cache)
+    document = filter_parts(settings, chapters)
+    body = typeset_body(settings, document)
+    fallback = write_typst(settings, document, body, typst_source)
+    compile_pdf(typst_source, Path(output), warm=warm_typst)
+    cache.sweep()
+    seconds = time.perf_counter() - started
+    print(f"build: wrote {output} in {seconds:.1f} s (fonts: {', '.join(fallback)})", file=sys.stderr)
+
+
+def _typst_source(build_dir: str) -> Path:
     typst_source = Path(build_dir) / "thesis.typ"
     if not typst_source.resolve().is_relative_to(Path.cwd().resolve()):
         raise SourceError("the build directory must be inside the project (Typst reads figures "
                           "from its root)", build_dir)
     typst_source.parent.mkdir(parents=True, exist_ok=True)
-    run_pandoc(["-f", "json", "-t", "typst", "--template", TEMPLATE, "-o", str(typst_source)], stdin=dump_doc(doc))
-    typst_source.write_text(rename_symbols(typst_source.read_text(encoding="utf-8")), encoding="utf-8")
-    compile_pdf(typst_source, Path(output))
-    seconds = time.perf_counter() - started
-    print(f"build: wrote {output} in {seconds:.1f} s (fonts: {', '.join(fallback)})", file=sys.stderr)
+    return typst_source
+
+
+@dataclass
+class Document:
+    """The filtered parts in reading order: title matter, chapters, appendix (when it has any)."""
+    title_meta: dict
+    title_facts: dict
+    chapters: list        # parts.Chapter
+    offsets: list         # each chapter's start in pandoc's note count
+    appendix: list        # its blocks
+    appendix_facts: dict
+
+    def facts(self) -> list[dict]:
+        return [self.title_facts, *[c.facts for c in self.chapters], self.appendix_facts]
+
+    def body_cites(self) -> list[list]:
+        """The citations of each body part (chapters, appendix) as citeproc is to see them."""
+        shifted = [_shift(c.facts["cites"], offset) for c, offset in zip(self.chapters, self.offsets)]
+        return [*shifted, self.appendix_facts["cites"]]
+
+
+def filter_parts(settings: parts.Settings, chapters: list[str]) -> Document:
+    digests: dict = {}
+    filtered = [parts.filter_chapter(path, settings, digests) for path in chapters]
+    offsets = _note_offsets([c.facts["notes"] for c in filtered])
+    title_meta, title_facts = parts.title_matter(settings, filtered, offsets)
+    shown = _shown([title_facts, *[c.facts for c in filtered]])
+    appendix = parts.appendix(settings, shown, digests)
+    document = Document(title_meta, title_facts, filtered, offsets, *appendix)
+    check_document(settings, document, chapters)
+    return document
+
+
+def _note_offsets(notes: list[int]) -> list[int]:
+    """Each chapter's start in pandoc's note count, as if the chapters were read as one text."""
+    offsets, total = [], 0
+    for count in notes:
+        offsets.append(total)
+        total += count
+    return offsets
+
+
+def _shift(cites: list, offset: int) -> list:
+    return [{"t": "Cite", "c": [[{**c, "citationNoteNum": c["citationNoteNum"] + offset}
+                                 for c in cite["c"][0]], cite["c"][1]]} for cite in cites]
+
+
+def _shown(facts: list[dict]) -> dict:
+    """What all parts show, each item once, in reading order (as one provenance walk collects it)."""
+    shown: dict = {"figures": [], "tables": [], "numbers": []}
+    for part in facts:
+        for kind, items in part["shown"].items():
+            for item in map(tuple, items):
+                if item not in shown[kind]:
+                    shown[kind].append(item)
+    return shown
+
+
+def check_document(settings: parts.Settings, document: Document, chapters: list[str]) -> None:
+    """The filters' document-wide checks, made once over the facts of all parts."""
+    _warn_of_repeated_heading_ids(document)
+    facts = document.facts()
+    crossref.check_document([f["labels"] for f in facts], [r for f in facts for r in f["references"]],
+                            chapters)
+    bibliography = settings.get("bibliography", None)
+    cited = {key for f in facts for key in f["cited"]}
+    citations.report_uncited(set(read_entries(bibliography, settings.cache)), cited, bibliography,
+                             settings.get("uncited-entries", "warn"))
+
+
+def _warn_of_repeated_heading_ids(document: Document) -> None:
+    """Read as one text, pandoc numbered a heading id already used in an earlier chapter
+    (#summary-1); chapters read one by one repeat it, and Typst cannot link to a repeated label."""
+    first_in: dict[str, str] = {}
+    for chapter in document.chapters:
+        for identifier in dict.fromkeys(chapter.facts["heading_ids"]):
+            if identifier in first_in and not crossref.is_crossref(identifier):
+                print(f"warning: {chapter.path}: heading id '{identifier}' is also used in "
+                      f"{first_in[identifier]}; give one of them an id of its own, "
+                      "e.g. {#sec:...}", file=sys.stderr)
+            first_in.setdefault(identifier, chapter.path)
+
+
+def typeset_body(settings: parts.Settings, document: Document) -> list[writer.Typeset]:
+    """Each body part's Typst (from the cache where nothing it depends on changed), in parallel:
+    most of the time goes to pandoc processes."""
+    cites = document.body_cites()
+    contexts = _contexts(document, cites)
+    jobs = [_chapter_job(settings, *args) for args
+            in zip(document.chapters, document.offsets, contexts, cites)]
+    appendix = document.appendix
+    jobs.append(typeset.PartJob(typeset.part_key(settings, digest(appendix), contexts[-1]),
+                                lambda: appendix, contexts[-1], _citations(cites[-1])))
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(lambda job: typeset.typeset_part(settings, job), jobs))
+
+
+def _citations(cites: list) -> list:
+    return [cite["c"][0] for cite in cites]
+
+
+def _contexts(document: Document, cites: list[list]) -> list[typeset.Context]:
+    """For each body part: the citations before and after it, and whether the bibliography goes
+    to another part (one with a #refs div, or else the last part with any blocks, at whose end
+    citeproc would append it)."""
+    body = document.facts()[1:]
+    has_refs = [f["has_refs"] for f in body]
+    last = max((index for index, f in enumerate(body) if f["has_blocks"]), default=-1)
+    contexts = []
+    for index in range(len(cites)):
+        before = document.title_facts["cites"] + [c for part in cites[:index] for c in part]
+        after = [c for part in cites[index + 1:] for c in part]
+        elsewhere = not has_refs[index] and (any(has_refs) or index != last)
+        contexts.append(typeset.Context(before, after, elsewhere))
+    return contexts
+
+
+def _chapter_job(settings, chapter: parts.Chapter, offset: int, context: typeset.Context,
+                 cites: list) -> typeset.PartJob:
+    def blocks():
+        shifted = parts.chapter_blocks(chapter, settings)
+        ast.shift_notes(shifted, offset)
+        return shifted
+    key = typeset.part_key(settings, digest(chapter.key, offset), context)
+    return typeset.PartJob(key, blocks, context, _citations(cites))
+
+
+def write_typst(settings, document: Document, body: list, typst_source: Path) -> list[str]:
+    """Write build/thesis.typ (atomically); return the fonts chosen for it."""
+    everything = [c for part in document.body_cites() for c in part]
+    title_meta, title_chars = typeset.title_matter(
+        settings, document.title_meta, typeset.Context([], everything, True))
+    fallback = fallback_fonts(settings, title_chars + "".join(part.chars for part in body))
+    fonts = {"t": "MetaList", "c": [{"t": "MetaString", "c": name} for name in fallback]}
+    meta = {**title_meta, "fonts": fonts}
+    code_blocks = [b for f in document.facts()[1:] for b in f["code_blocks"]]
+    before, after = typeset.frame(settings, meta, code_blocks)
+    _write_atomically(typst_source, rename_symbols(before + writer.join(body) + after))
+    return fallback
 
 
 def rename_symbols(typst: str) -> str:
@@ -57,55 +210,52 @@ def rename_symbols(typst: str) -> str:
     return typst
 
 
-def read_chapters(chapters: list[str], metadata: str) -> pf.Doc:
-    for path in [metadata, *chapters]:
-        if not Path(path).is_file():
-            raise SourceError("file does not exist", path)
-    doc = load_doc(["-f", "markdown", "--metadata-file", metadata, *chapters])
-    doc.metadata["source-files"] = pf.MetaList(*[pf.MetaString(c) for c in chapters])
-    return doc
+def _write_atomically(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
 
 
-def choose_fonts(doc: pf.Doc) -> list[str]:
-    """Pick fonts that cover the text's scripts; log the characters no font on this machine has."""
-    preferred = doc.get_metadata("fonts", []) or []
-    preferred = [preferred] if isinstance(preferred, str) else list(preferred)
-    available = fonts.scan_fonts(fonts.font_dirs(Path.cwd()))
-    text = pf.stringify(doc) + " ".join(_metadata_text(doc.metadata))
-    fallback, missing = fonts.choose_fonts(text, available, preferred)
-    if missing:
-        print(fonts.report_missing(missing), file=sys.stderr)
-    doc.metadata["fonts"] = pf.MetaList(*[pf.MetaString(name) for name in fallback])
-    return fallback
-
-
-def _metadata_text(meta) -> list[str]:
-    if isinstance(meta, (pf.MetaMap,)):
-        return [t for value in meta.content.values() for t in _metadata_text(value)]
-    if isinstance(meta, pf.MetaList):
-        return [t for value in meta.content for t in _metadata_text(value)]
-    return [pf.stringify(meta)]
-
-
-def compile_pdf(source: Path, output: Path) -> None:
-    import typst  # late: the Typst compiler is only needed at the very end
-
+def compile_pdf(source: Path, output: Path, warm: bool = False) -> None:
+    """Compile the Typst source to `output` atomically; with `warm`, on the build folder's
+    Typst server (manuscript.typst_server) when one can be had."""
     output.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".pdf", dir=output.parent)
     os.close(handle)
+    font_paths = [str(d) for d in _font_dirs()]
     try:
-        _, warnings = typst.compile_with_warnings(
-            str(source), output=temporary, root=str(Path.cwd()),
-            font_paths=[str(d) for d in fonts.font_dirs(Path.cwd())])
-        for warning in warnings:
+        served = typst_server.compile_warm(source, temporary, Path.cwd(), font_paths) if warm else None
+        reply = served or _compile_here(source, temporary, font_paths)
+        if "error" in reply:
+            raise SourceError(" ".join(reply["error"].split())[:400], str(source))
+        for warning in reply["warnings"]:
             print(f"typst: warning: {warning}", file=sys.stderr)
         os.chmod(temporary, 0o644)  # mkstemp makes it private; a PDF is meant to be shared
         os.replace(temporary, output)
-    except typst.TypstError as error:
-        raise SourceError(" ".join(str(error).split())[:400], str(source)) from None
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+    if warm and served is None:
+        typst_server.start(source, Path.cwd(), font_paths)  # warm for the next build
+
+
+def _compile_here(source: Path, output: str, font_paths: list[str]) -> dict:
+    import typst  # late: the Typst compiler is only needed at the very end
+
+    try:
+        _, warnings = typst.compile_with_warnings(str(source), output=output, root=str(Path.cwd()),
+                                                  font_paths=font_paths)
+    except typst.TypstError as error:
+        return {"error": str(error)}
+    return {"warnings": [str(warning) for warning in warnings]}
+
+
+def _font_dirs() -> list[Path]:
+    from manuscript import fonts
+
+    return fonts.font_dirs(Path.cwd())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,9 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--metadata", default="metadata.yaml")
     parser.add_argument("--output", default="thesis.pdf")
     parser.add_argument("--build-dir", default="build")
+    parser.add_argument("--typst-server", action="store_true",
+                        help="compile on a Typst process kept warm between builds "
+                             "(manuscript.typst_server)")
     args = parser.parse_args(argv)
     try:
-        build(args.chapters, args.metadata, args.output, args.build_dir)
+        build(args.chapters, args.metadata, args.output, args.build_dir, args.typst_server)
     except SourceError as error:
         print(f"error: {error.oneline()}", file=sys.stderr)
         return 1

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 from functools import lru_cache
-
-import panflute as pf
+from importlib.util import find_spec
+from pathlib import Path
 
 from manuscript.errors import SourceError
 
@@ -17,9 +18,23 @@ _PANDOC_POSITION = re.compile(r'Error at "(?P<file>[^"]+)" \(line (?P<line>\d+),
 
 @lru_cache(maxsize=1)
 def pandoc_path() -> str:
-    import pypandoc  # imported late: only the build needs it, not every filter import
+    # The binary pypandoc-binary bundles, found without importing pypandoc (which pulls in
+    # urllib and http.client: a tenth of a second at every Snakemake start).
+    spec = find_spec("pypandoc")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        bundled = Path(folder) / "files" / "pandoc"
+        if os.access(bundled, os.X_OK):
+            return str(bundled)
+    import pypandoc
 
     return pypandoc.get_pandoc_path()
+
+
+@lru_cache(maxsize=1)
+def pandoc_fingerprint() -> list:
+    """Which pandoc this is (path, size, mtime): cached parses are keyed on it."""
+    stat = os.stat(pandoc_path())
+    return [pandoc_path(), stat.st_size, stat.st_mtime_ns]
 
 
 def run_pandoc(args: list[str], stdin: str | None = None) -> str:
@@ -39,18 +54,60 @@ def _as_source_error(stderr: str) -> SourceError:
     return SourceError(lines[-1] if lines else "pandoc failed", "pandoc")
 
 
-def markdown_to_blocks(text: str) -> list[pf.Block]:
+def read_markdown(path: str, cache=None) -> dict:
+    """A chapter as pandoc's JSON AST, read once per version of its bytes when given a Cache.
+
+    The workflow's scan and the build both need it; with a cache the build reuses the scan's.
+    """
+    key = _markdown_key(path)
+    ast = cache.get("ast", key) if cache else None
+    if ast is None:
+        ast = json.loads(run_pandoc(["-f", "markdown", "-t", "json", path]))
+        if cache:
+            cache.put("ast", key, ast)
+            cache.put("ast-meta", key, ast["meta"])
+    return ast
+
+
+def read_markdown_meta(path: str, cache=None) -> dict:
+    """Only the metadata (YAML blocks) of a chapter: a small entry beside the cached AST."""
+    if cache is None:
+        return read_markdown(path)["meta"]
+    key = _markdown_key(path)
+    meta = cache.get("ast-meta", key)
+    if meta is None:
+        meta = read_markdown(path, cache)["meta"]
+        cache.put("ast-meta", key, meta)
+    return meta
+
+
+def _markdown_key(path: str) -> str:
+    from manuscript.cache import digest  # late: the cache is optional here
+
+    return digest("markdown", pandoc_fingerprint(), Path(path).read_bytes())
+
+
+# panflute is imported inside the helpers below: the workflow's scan walks plain JSON and need
+# not pay for it at every Snakemake start.
+
+def markdown_to_blocks(text: str) -> list:
     """Parse a markdown fragment into panflute blocks with the same pandoc that builds the thesis."""
+    import panflute as pf
+
     doc = pf.load(io.StringIO(run_pandoc(["-f", "markdown", "-t", "json"], stdin=text)))
     return list(doc.content)
 
 
-def load_doc(args: list[str], stdin: str | None = None) -> pf.Doc:
+def load_doc(args: list[str], stdin: str | None = None):
     """Run pandoc on `args` (inputs, options) to JSON and return the panflute document."""
+    import panflute as pf
+
     return pf.load(io.StringIO(run_pandoc([*args, "-t", "json"], stdin=stdin)))
 
 
-def dump_doc(doc: pf.Doc) -> str:
+def dump_doc(doc) -> str:
+    import panflute as pf
+
     buffer = io.StringIO()
     pf.dump(doc, buffer)
     return buffer.getvalue()

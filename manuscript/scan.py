@@ -1,17 +1,21 @@
 """What the chapters reference, so the workflow makes exactly that before typesetting.
 
-Snakemake calls `referenced_files` while it builds the job graph: each figure path, each table's
-CSV and template, and the summary.json behind each inline number becomes an input of the thesis
-target. Editing prose changes none of these, so no experiment reruns.
+Snakemake calls `scan` while it builds the job graph: each figure path, each table's CSV and
+template, and the summary.json behind each inline number becomes an input of the thesis target.
+Editing prose changes none of these, so no experiment reruns. With a Cache each chapter is read
+by pandoc once per version of its bytes, so an edited chapter re-scans only itself.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
-import panflute as pf
-
+from manuscript.ast import attr, document_elements
+from manuscript.cache import code_version, digest
 from manuscript.errors import error_at
-from manuscript.pandoc import load_doc
+from manuscript.pandoc import read_markdown
 
 
 @dataclass
@@ -24,23 +28,63 @@ class References:
     def files(self) -> list[str]:
         return sorted(set(self.figures + self.tables + self.templates + self.summaries))
 
+    def extend(self, other: "References") -> None:
+        for name, items in asdict(other).items():
+            for item in items:
+                _add(getattr(self, name), item)
 
-def scan(chapters: list[str], templates_dir: str = "templates", results_root: str = "results") -> References:
+
+@dataclass
+class _Found:
+    """What one chapter names, before the folders of metadata are applied (so it caches alone)."""
+    figures: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)
+    templates: list[str] = field(default_factory=list)
+    experiments: list[str] = field(default_factory=list)
+
+
+def scan(chapters: list[str], templates_dir: str = "templates", results_root: str = "results",
+         cache=None) -> References:
     refs = References()
-    doc = load_doc(["-f", "markdown", *chapters])
-
-    def visit(elem, doc):
-        if isinstance(elem, pf.Image) and "://" not in elem.url:
-            _add(refs.figures, elem.url)
-        elif isinstance(elem, pf.Div) and "results-table" in elem.classes:
-            _add(refs.tables, elem.attributes.get("data", ""))
-            _add(refs.templates, f"{templates_dir}/{elem.attributes.get('template', '')}")
-        elif isinstance(elem, pf.Code) and "result" in elem.classes:
-            experiment = elem.text.strip().split(".")[0]
-            _add(refs.summaries, f"{results_root}/{experiment}/summary.json")
-
-    doc.walk(visit)
+    # Chapters missing from the cache are parsed by parallel pandoc processes.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for found in pool.map(lambda c: scan_chapter(c, templates_dir, results_root, cache), chapters):
+            refs.extend(found)
     return refs
+
+
+def scan_chapter(chapter: str, templates_dir: str = "templates", results_root: str = "results",
+                 cache=None) -> References:
+    found = _found_in(chapter, cache)
+    return References(
+        figures=found.figures, tables=found.tables,
+        templates=[f"{templates_dir}/{name}" for name in found.templates],
+        summaries=[f"{results_root}/{name}/summary.json" for name in found.experiments])
+
+
+def _found_in(chapter: str, cache) -> _Found:
+    key = digest("scan", code_version(), Path(chapter).read_bytes())
+    cached = cache.get("scan", key) if cache else None
+    if cached is not None:
+        return _Found(**cached)
+    found = _walk(read_markdown(chapter, cache))
+    if cache:
+        cache.put("scan", key, asdict(found))
+    return found
+
+
+def _walk(ast: dict) -> _Found:
+    found = _Found()
+    for element in document_elements(ast):
+        kind = element["t"]
+        if kind == "Image" and "://" not in element["c"][2][0]:
+            _add(found.figures, element["c"][2][0])
+        elif kind == "Div" and "results-table" in attr(element)[1]:
+            _add(found.tables, attr(element)[2].get("data", ""))
+            _add(found.templates, attr(element)[2].get("template", ""))
+        elif kind == "Code" and "result" in attr(element)[1]:
+            _add(found.experiments, element["c"][1].strip().split(".")[0])
+    return found
 
 
 def _add(items: list[str], item: str) -> None:

@@ -15,12 +15,13 @@ import panflute as pf
 
 from manuscript.bibliography import LinkPatterns, entry_lines, library_link, read_entries
 from manuscript.errors import SourceError
-from manuscript.filters.common import run, setting
+from manuscript.filters.common import part_of, run, setting
 
 
 def prepare(doc: pf.Doc) -> None:
     doc.bib_file = setting(doc, "bibliography", "references.bib")
-    doc.bib_entries = read_entries(doc.bib_file)
+    part = part_of(doc)
+    doc.bib_entries = read_entries(doc.bib_file, cache=part.cache if part else None)
     patterns = setting(doc, "library-links", {})
     missing = {"arxiv", "doi", "url"} - set(patterns)
     if missing:

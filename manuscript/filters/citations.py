@@ -3,7 +3,9 @@
 Citeproc only warns about an unknown key and prints "???" in the PDF; this filter runs before
 it and stops the build at the chapter line instead. Cross-references (``@fig:x`` and friends) are
 left to the crossref filter. An entry no chapter cites is reported at its line of the ``.bib``
-file: a warning by default, an error with metadata ``uncited-entries: error``.
+file: a warning by default, an error with metadata ``uncited-entries: error``. Run on one part
+of the thesis (see common.Part), the filter records the keys the part cites and leaves that
+check to `report_uncited`, called once over all parts.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import panflute as pf
 
 from manuscript.bibliography import entry_lines, read_entries
 from manuscript.errors import SourceError, error_at
-from manuscript.filters.common import run, setting, source_files
+from manuscript.filters.common import part_of, run, setting, source_files
 from manuscript.filters.crossref import is_crossref
 
 
@@ -23,7 +25,8 @@ def prepare(doc: pf.Doc) -> None:
     bibliography = setting(doc, "bibliography", None)
     if not bibliography:
         raise SourceError("metadata has no 'bibliography' file", "metadata")
-    doc.bib_keys = set(read_entries(bibliography))
+    part = part_of(doc)
+    doc.bib_keys = set(read_entries(bibliography, cache=part.cache if part else None))
     doc.bib_file = bibliography
     doc.cited_keys = set()
 
@@ -40,16 +43,26 @@ def action(elem, doc: pf.Doc):
 
 
 def finalize(doc: pf.Doc) -> None:
-    uncited = doc.bib_keys - doc.cited_keys
-    if uncited:
-        lines = entry_lines(Path(doc.bib_file))
-        first = min(uncited, key=lambda key: lines.get(key, 0))
-        message = (f"{len(uncited)} entr{'y is' if len(uncited) == 1 else 'ies are'} cited "
-                   f"nowhere, first '{first}'")
-        if setting(doc, "uncited-entries", "warn") == "error":
-            raise SourceError(message, doc.bib_file, lines.get(first))
-        print(f"warning: {doc.bib_file}:{lines.get(first, 1)}: {message}", file=sys.stderr)
+    part = part_of(doc)
+    if part is not None:
+        part.facts["cited"] = sorted(doc.cited_keys)
+    else:
+        report_uncited(doc.bib_keys, doc.cited_keys, doc.bib_file, setting(doc, "uncited-entries", "warn"))
     del doc.bib_keys, doc.cited_keys
+
+
+def report_uncited(bib_keys: set[str], cited_keys: set[str], bib_file: str, severity: str) -> None:
+    """Warn about (or, with severity "error", stop at) the first bibliography entry no one cites."""
+    uncited = bib_keys - cited_keys
+    if not uncited:
+        return
+    lines = entry_lines(Path(bib_file))
+    first = min(uncited, key=lambda key: lines.get(key, 0))
+    message = (f"{len(uncited)} entr{'y is' if len(uncited) == 1 else 'ies are'} cited "
+               f"nowhere, first '{first}'")
+    if severity == "error":
+        raise SourceError(message, bib_file, lines.get(first))
+    print(f"warning: {bib_file}:{lines.get(first, 1)}: {message}", file=sys.stderr)
 
 
 def main(doc: pf.Doc | None = None):

@@ -5,7 +5,9 @@ element comes from. Records are read from files the workflow writes beside its o
 ``figures/NAME.provenance.json`` for a figure and the ``provenance`` block of
 ``results/EXPERIMENT/summary.json`` for tables and numbers; a hand-made diagram is traced to its
 Typst source under ``diagram-sources`` (metadata; default ``diagrams``). The appendix is appended at the end
-(after the bibliography); metadata ``provenance-appendix: false`` turns it off.
+(after the bibliography); metadata ``provenance-appendix: false`` turns it off. Run on one part
+of the thesis (see common.Part), the filter records what the part shows; the build makes the
+appendix for all parts with `appendix`.
 """
 from __future__ import annotations
 
@@ -14,14 +16,11 @@ from pathlib import Path
 
 import panflute as pf
 
-from manuscript.filters.common import run, setting
-
+from manuscript.filters.common import part_of, run, setting
 
 
 def prepare(doc: pf.Doc) -> None:
     doc.shown = {"figures": [], "tables": [], "numbers": []}
-    doc.results_root = Path(setting(doc, "results-root", "results"))
-    doc.diagram_sources = Path(setting(doc, "diagram-sources", "diagrams"))
 
 
 def action(elem, doc: pf.Doc):
@@ -47,19 +46,40 @@ def _figure_id(image: pf.Image) -> str:
 def finalize(doc: pf.Doc) -> None:
     shown = doc.shown
     del doc.shown
+    part = part_of(doc)
+    if part is not None:
+        part.facts["shown"] = {kind: [list(item) for item in items] for kind, items in shown.items()}
+    else:
+        doc.content.extend(appendix(shown, doc))
+
+
+def appendix(shown: dict, doc: pf.Doc) -> list:
+    """The appendix blocks for what the thesis `shown` (figures, tables, numbers); none when
+    there is nothing to show or metadata turns the appendix off."""
     if not setting(doc, "provenance-appendix", True) or not any(shown.values()):
-        return
-    doc.content.extend([
+        return []
+    sources = Path(setting(doc, "diagram-sources", "diagrams"))
+    return [
         # Justified lines would stretch the long unbreakable hashes and paths apart.
         pf.RawBlock("#show: appendices\n#set par(justify: false)", format="typst"),
         pf.Header(pf.Str("Provenance"), pf.Space(), pf.Str("of"), pf.Space(), pf.Str("results"),
                   level=1, identifier="sec:provenance"),
         pf.Para(pf.Str(_INTRO)),
-        *_section("Figures", [_figure_item(url, label, doc.diagram_sources)
-                              for url, label in shown["figures"]]),
+        *_section("Figures", [_figure_item(url, label, sources) for url, label in shown["figures"]]),
         *_section("Tables", [_table_item(data, label) for data, label in shown["tables"]]),
         *_section("Numbers quoted in the text", _number_items(shown["numbers"], doc)),
-    ])
+    ]
+
+
+def sources(shown: dict, doc: pf.Doc) -> list[str]:
+    """Every file `appendix` reads (or checks for) to describe what the thesis `shown`."""
+    diagrams = Path(setting(doc, "diagram-sources", "diagrams"))
+    results = Path(setting(doc, "results-root", "results"))
+    files = [str(Path(url).with_suffix(".provenance.json")) for url, _ in shown["figures"]]
+    files += [str(diagrams / f"{Path(url).stem}.typ") for url, _ in shown["figures"]]
+    files += [str(Path(data).parent / "summary.json") for data, _ in shown["tables"]]
+    files += [str(results / key.split(".")[0] / "summary.json") for key, _ in shown["numbers"]]
+    return sorted(set(files))
 
 
 _INTRO = ("Every figure, table and number below was made by the workflow from this repository; "
@@ -93,7 +113,7 @@ def _number_items(numbers: list, doc: pf.Doc) -> list[pf.ListItem]:
         by_experiment.setdefault(key.split(".")[0], []).append((key, fmt))
     items = []
     for experiment, keys in by_experiment.items():
-        summary = doc.results_root / experiment / "summary.json"
+        summary = Path(setting(doc, "results-root", "results")) / experiment / "summary.json"
         record = _read(summary).get("provenance", {})
         values = [[pf.Code(key), pf.Str(" = "),
                    pf.Code(key, classes=["result"], attributes={"fmt": fmt} if fmt else {})]

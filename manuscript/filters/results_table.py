@@ -16,7 +16,6 @@ import json
 import statistics
 from pathlib import Path
 
-import jinja2
 import panflute as pf
 
 from manuscript.errors import SourceError, error_at
@@ -25,13 +24,21 @@ from manuscript.pandoc import markdown_to_blocks
 
 
 def prepare(doc: pf.Doc) -> None:
-    templates = Path(setting(doc, "table-templates", "templates"))
-    doc.table_env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
-    doc.table_env.filters.update(fmt=format, mean=_mean, std=_std, pct=_pct, pm=_plus_minus)
+    doc.table_env = None  # made at the first table: most chapters have none, and jinja2 is slow to import
+
+
+def _environment(doc: pf.Doc):
+    import jinja2
+
+    if doc.table_env is None:
+        templates = Path(setting(doc, "table-templates", "templates"))
+        doc.table_env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(templates)),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+        doc.table_env.filters.update(fmt=format, mean=_mean, std=_std, pct=_pct, pm=_plus_minus)
+    return doc.table_env
 
 
 def action(elem, doc: pf.Doc):
@@ -71,10 +78,13 @@ def read_csv(path: Path, where: str, doc: pf.Doc) -> tuple[list[dict], list[str]
 
 
 def _render(doc: pf.Doc, template: str, where: str, **context) -> str:
+    import jinja2
+
+    environment = _environment(doc)
     try:
-        return doc.table_env.get_template(template).render(**context)
+        return environment.get_template(template).render(**context)
     except jinja2.TemplateNotFound:
-        raise _error(f"table template {template} not found in {doc.table_env.loader.searchpath[0]}/", where, doc) from None
+        raise _error(f"table template {template} not found in {environment.loader.searchpath[0]}/", where, doc) from None
     except jinja2.TemplateSyntaxError as exc:
         raise SourceError(f"template syntax: {exc.message}", exc.filename or template, exc.lineno) from None
     except (jinja2.UndefinedError, TypeError, ValueError, KeyError) as exc:

@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
 from manuscript.build import main  # noqa: E402
+from tests.checkout import checkout_env  # noqa: E402
 
 LIBRARY_ARXIV = ("http://elib.openu.ac.il/login?url=https://search.ebscohost.com/login.aspx?"
                  "direct=true&db=edsarx&AN=edsarx.1803.03635&site=eds-live&scope=site")
@@ -73,7 +74,7 @@ def test_failed_build_keeps_the_last_good_pdf(project):
     good = (project / "thesis.pdf").read_bytes()
     (project / "chapters" / "01-intro.md").write_text("# Intro\n\nSee [@nobody1999].\n")
     result = subprocess.run([sys.executable, "-m", "manuscript.build", "--output", "thesis.pdf", *chapters],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=checkout_env())
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "error: chapters/01-intro.md:3: unknown citation key 'nobody1999' (not in references.bib)")
@@ -91,7 +92,7 @@ def test_every_strict_error_names_chapter_and_line(project, chapter, text, messa
     chapters = write_fixture(project)
     (project / "chapters" / chapter).write_text(text)
     result = subprocess.run([sys.executable, "-m", "manuscript.build", "--output", "thesis.pdf", *chapters],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=checkout_env())
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {message}")
     assert not (project / "thesis.pdf").exists()

@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from manuscript.diagrams import main
+from tests.checkout import checkout_env
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARIES = {"style.typ"}
@@ -125,7 +126,7 @@ def test_the_workflow_draws_a_referenced_diagram_with_the_diagram_rule(tmp_path)
     (tmp_path / "chapters").mkdir()
     (tmp_path / "chapters" / "01-loop.md").write_text(CHAPTER, encoding="utf-8")
     run = subprocess.run([sys.executable, "-m", "snakemake", "-n", "thesis.pdf"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=300, env=checkout_env())
     assert run.returncode == 0, run.stderr[-3000:]
     log = run.stdout + run.stderr
     assert "rule diagram:" in log and "wildcards: name=imp_loop" in log

@@ -1,5 +1,6 @@
 import pytest
 
+from manuscript.cache import Cache
 from manuscript.errors import SourceError
 from manuscript.scan import check_producible, scan
 
@@ -31,3 +32,30 @@ def test_unproducible_reference_names_chapter_and_line(project):
         check_producible(refs, ["c.md"], lambda path: "other" not in path)
     assert (caught.value.file, caught.value.line) == ("c.md", 9)
     assert "results/other/summary.json" in caught.value.message
+
+
+def _entries(folder, kind):
+    return sorted(p.name for p in (folder / kind).glob("*.json"))
+
+
+def test_cached_scan_reads_an_edited_chapter_and_nothing_else(project):
+    (project / "a.md").write_text(CHAPTER)
+    (project / "b.md").write_text("# B\n\nPlain prose.\n")
+    cache = Cache(project / "build" / "cache")
+    assert scan(["a.md", "b.md"], cache=cache) == scan(["a.md", "b.md"])
+    before = _entries(project / "build" / "cache", "ast")
+    (project / "b.md").write_text("# B\n\nPlain prose, edited.\n![C](figures/c.pdf)\n")
+    refs = scan(["a.md", "b.md"], cache=Cache(project / "build" / "cache"))
+    assert refs.figures == ["figures/acc.pdf", "figures/c.pdf"]
+    after = _entries(project / "build" / "cache", "ast")
+    assert set(before) < set(after) and len(after) == len(before) + 1
+
+
+@pytest.mark.parametrize("damage", [b"", b"{not json", b'{"format": 1, "value": {"figures": 3}}'])
+def test_a_damaged_cache_entry_is_read_again_from_the_chapter(project, damage):
+    (project / "c.md").write_text(CHAPTER)
+    folder = project / "build" / "cache"
+    expected = scan(["c.md"], cache=Cache(folder))
+    for entry in (folder / "scan").glob("*.json"):
+        entry.write_bytes(damage)
+    assert scan(["c.md"], cache=Cache(folder)) == expected

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from tests.checkout import checkout_env
+
 ROOT = Path(__file__).resolve().parents[2]
 COPIED = ["Snakefile", "rules", "config", "profiles", "templates", "csl", "metadata.yaml", "references.bib"]
 
@@ -28,8 +30,11 @@ Tiny rounds.
 
 
 def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "snakemake", "--cores", "2", *args, "--config", "device=cpu"]
-    return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=600)
+    # No Typst server: it would outlive the test (tests/manuscript/test_typst_server.py has its own).
+    command = [sys.executable, "-m", "snakemake", "--cores", "2", *args, "--config", "device=cpu",
+               "typst_server=false"]
+    return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=600,
+                          env=checkout_env())
 
 
 @pytest.fixture(scope="module")

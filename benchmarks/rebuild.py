@@ -1,0 +1,117 @@
+"""Time the text-only rebuild: edit one sentence of a chapter, then `snakemake --cores 4 thesis.pdf`.
+
+    source .venv/bin/activate
+    python benchmarks/rebuild.py               # 3 timed rebuilds, prints each and the median
+    python benchmarks/rebuild.py --repeats 5 --cold   # also time one build with no build cache
+
+Run it from the project root with thesis.pdf up to date (a plain `snakemake --cores 4
+thesis.pdf` first); it refuses otherwise, so no experiment is ever run by a benchmark. Each
+repeat appends a fresh word to the last sentence of the first prose paragraph of the chapter, so
+every timed build sees text it has never seen. The chapter is always restored byte for byte and
+the thesis rebuilt once more, so thesis.pdf matches the sources again when the script ends.
+--cold first times a build from nothing: it deletes build/cache/ (never results or figures)
+and stops the warm Typst process (manuscript.typst_server), which that build starts again.
+"""
+from __future__ import annotations
+
+import argparse
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CHAPTER = Path("chapters/01-introduction.md")
+TARGET = "thesis.pdf"
+# What --cold removes: the document build's own caches; results and figures stay.
+BUILD_CACHE = Path("build/cache")
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def snakemake(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*SNAKEMAKE, *args], capture_output=True, text=True)
+
+
+def require_up_to_date() -> None:
+    """Exit non-zero unless a dry run says there is nothing to do for the thesis."""
+    dry_run = snakemake("--dry-run", TARGET)
+    output = dry_run.stdout + dry_run.stderr
+    if dry_run.returncode != 0 or "Nothing to be done" not in output:
+        print(output[-3000:], file=sys.stderr)
+        sys.exit(f"rebuild.py: {TARGET} is not up to date; run `snakemake --cores 4 {TARGET}` "
+                 "first (the benchmark never runs experiments)")
+
+
+def edited(text: str, word: str) -> str:
+    """`text` with `word` added before the full stop ending its first prose paragraph."""
+    paragraphs = text.split("\n\n")
+    for index, paragraph in enumerate(paragraphs):
+        if _is_prose(paragraph):
+            stripped = paragraph.rstrip()
+            paragraphs[index] = f"{stripped[:-1]} {word}." + paragraph[len(stripped):]
+            return "\n\n".join(paragraphs)
+    raise SystemExit(f"rebuild.py: {CHAPTER} has no prose paragraph ending in a full stop")
+
+
+def _is_prose(paragraph: str) -> bool:
+    first = paragraph.lstrip()[:1]
+    return first.isalpha() and paragraph.rstrip().endswith(".")
+
+
+def timed_build(*extra: str) -> float:
+    """Wall seconds of one `snakemake --cores 4 thesis.pdf`; a failed build ends the script."""
+    started = time.perf_counter()
+    build = snakemake("--cores", "4", *extra, TARGET)
+    seconds = time.perf_counter() - started
+    if build.returncode != 0:
+        print((build.stdout + build.stderr)[-3000:], file=sys.stderr)
+        raise SystemExit(f"rebuild.py: snakemake failed with status {build.returncode}")
+    return seconds
+
+
+def time_text_edits(original: bytes, repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        # A word never built before, so no cache can have seen this version of the chapter.
+        word = "indeed" + "".join(chr(ord("a") + int(c, 16)) for c in secrets.token_hex(3))
+        CHAPTER.write_text(edited(original.decode("utf-8"), word), encoding="utf-8")
+        times.append(timed_build())
+        print(f"text-only rebuild: {times[-1]:.2f} s (snakemake --cores 4 {TARGET} "
+              f"after editing one sentence of {CHAPTER})", flush=True)
+    return times
+
+
+def time_cold_build() -> float:
+    shutil.rmtree(BUILD_CACHE, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "manuscript.typst_server", "--stop", "build"],
+                   capture_output=True)  # a warm compiler would make this build less cold
+    seconds = timed_build("--forcerun", "thesis")
+    print(f"cold build: {seconds:.2f} s (no {BUILD_CACHE}/ and no Typst server; snakemake "
+          f"--cores 4 --forcerun thesis {TARGET})", flush=True)
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="timed rebuilds (default 3)")
+    parser.add_argument("--cold", action="store_true", help=f"also time one build without {BUILD_CACHE}/")
+    args = parser.parse_args(argv)
+    require_up_to_date()
+    if args.cold:
+        time_cold_build()
+    original = CHAPTER.read_bytes()
+    try:
+        times = time_text_edits(original, args.repeats)
+    finally:
+        CHAPTER.write_bytes(original)
+        timed_build()  # thesis.pdf matches the restored sources again
+    each = ", ".join(f"{t:.2f}" for t in times)
+    print(f"text-only rebuild: median {statistics.median(times):.2f} s over {len(times)} "
+          f"(each: {each} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""A content-addressed cache of JSON values under ``build/cache/``, for work that is slow to redo.
+
+An entry is one file named by a hash of everything its value depends on (its key), so an entry
+is never stale: changed inputs give another name. Entries are written to a temporary file and
+renamed into place, so a reader sees a whole entry or none. Each starts with a line naming the
+format and the SHA-256 of the JSON after it; an entry that does not match (cut short, edited by
+hand, an older format) counts as missing and is recomputed. `sweep` removes the entries a build
+did not use, so the cache holds about one build's worth.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+# Bump when the layout of entries changes; older entries then read as missing.
+FORMAT = b"manuscript-cache 1"
+PACKAGE = Path(__file__).resolve().parent
+
+
+def digest(*parts) -> str:
+    """Hex SHA-256 of `parts`: bytes as they are, anything else as canonical JSON."""
+    hasher = hashlib.sha256()
+    for part in parts:
+        data = part if isinstance(part, bytes) else json.dumps(part, sort_keys=True).encode()
+        hasher.update(len(data).to_bytes(8, "little"))
+        hasher.update(data)
+    return hasher.hexdigest()
+
+
+def file_digest(path) -> str | None:
+    """SHA-256 of a file's bytes, or None when it does not exist (also a fact worth keying on)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A hash of this package's sources: editing any filter or build step invalidates the cache."""
+    sources = sorted(PACKAGE.rglob("*.py"))
+    return digest(*[str(p.relative_to(PACKAGE)) for p in sources],
+                  *[p.read_bytes() for p in sources])
+
+
+class Cache:
+    """JSON values by (kind, key) in `folder`/KIND/KEY.json."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.used: set[Path] = set()
+
+    def _path(self, kind: str, key: str) -> Path:
+        return self.folder / kind / f"{key}.json"
+
+    def get(self, kind: str, key: str):
+        """The cached value, or None when it is missing or damaged."""
+        path = self._path(kind, key)
+        try:
+            header, _, data = path.read_bytes().partition(b"\n")
+        except OSError:
+            return None
+        if header != FORMAT + b" " + hashlib.sha256(data).hexdigest().encode():
+            return None
+        self.used.add(path)
+        return json.loads(data)
+
+    def has(self, kind: str, key: str) -> bool:
+        """Whether an entry exists (without reading it); one that does is spared from `sweep`."""
+        path = self._path(kind, key)
+        if path.is_file():
+            self.used.add(path)
+            return True
+        return False
+
+    def keep(self, kind: str, key: str) -> None:
+        """Spare an entry from `sweep` without reading it (its value is already in memory)."""
+        self.used.add(self._path(kind, key))
+
+    def put(self, kind: str, key: str, value) -> None:
+        """Store `value` atomically; a cache that cannot be written only makes the next build slower."""
+        path = self._path(kind, key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # dumps, not dump: json.dump streams through the pure-Python encoder, ten times slower.
+            data = json.dumps(value, separators=(",", ":")).encode()
+            handle, temporary = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".tmp", dir=path.parent)
+            with os.fdopen(handle, "wb") as out:
+                out.write(FORMAT + b" " + hashlib.sha256(data).hexdigest().encode() + b"\n" + data)
+            os.replace(temporary, path)
+        except OSError:
+            return
+        self.used.add(path)
+
+    def sweep(self) -> None:
+        """Delete every entry (and stray temporary file) this cache object did not read or write."""
+        if not self.folder.is_dir():
+            return
+        for path in self.folder.glob("*/*"):
+            if path not in self.used:
+                try:
+                    path.unlink()
+                except OSError:
+                    pass  # another process removed it first, or it is not ours to remove

@@ -1,0 +1,190 @@
+"""The thesis in parts, each run through the filters on its own so that an edit refilters one part.
+
+The parts, in reading order: the title matter (the metadata, holding the abstracts that the
+chapters move there), one part per chapter, and the provenance appendix. A chapter's result is
+cached under build/cache/ keyed by all it depends on: the chapter's bytes, the settings in the
+metadata, every file the filters read for it (figures, tables and their templates, summaries,
+the bibliography) and the filters' code. What crosses chapters (labels, cited keys, results
+shown) the filters record as facts (see filters.common.Part), and the build checks it across
+all parts. A chapter is read on its own: footnote labels, link references and LaTeX macros are
+chapter-local, and so is pandoc's numbering of headings' automatic ids (a second "Summary" in
+the same chapter is #summary-1, in another chapter #summary again, which the build warns
+about); pandoc's note count, which citations carry, is carried over by manuscript.build.
+"""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import panflute as pf
+
+from manuscript import ast
+from manuscript.cache import code_version, digest, file_digest
+from manuscript.filters import BEFORE_CITEPROC, abstract, provenance
+from manuscript.filters.common import Part
+from manuscript.pandoc import pandoc_fingerprint, read_json, read_markdown, read_markdown_meta
+from manuscript.scan import scan_chapter
+
+# What the abstract filter moves from a chapter into the metadata.
+ABSTRACT_KEYS = ("abstract", "abstract-title", "extra-abstracts")
+AFTER_ABSTRACT = BEFORE_CITEPROC[BEFORE_CITEPROC.index(abstract) + 1:]
+AFTER_PROVENANCE = BEFORE_CITEPROC[BEFORE_CITEPROC.index(provenance) + 1:]
+
+
+@dataclass
+class Settings:
+    """The document metadata every part is filtered with (metadata file and chapter YAML)."""
+    meta: dict       # pandoc JSON, keys in pandoc's order
+    api: list        # pandoc-api-version of the JSON
+    key: str         # digest of what of it the filters' results depend on
+    cache: object    # manuscript.cache.Cache
+    _reader: pf.Doc | None = field(default=None, repr=False)  # for `get`, made at its first call
+
+    def doc(self, blocks: list, meta: dict | None = None, *, walk_metadata: bool = False) -> pf.Doc:
+        """A fresh panflute part (filters change what they are given) with these settings."""
+        source = {"pandoc-api-version": self.api, "meta": self.meta if meta is None else meta,
+                  "blocks": blocks}
+        doc = pf.load(io.StringIO(json.dumps(source)))
+        doc.part = Part(walk_metadata=walk_metadata, cache=self.cache)
+        return doc
+
+    def get(self, key: str, default):
+        """A setting as plain Python (panflute's get_metadata)."""
+        if self._reader is None:
+            self._reader = self.doc([])
+        value = self._reader.get_metadata(key, default)
+        return default if value is None else value
+
+
+def read_settings(metadata: str, chapters: list[str], cache) -> Settings:
+    """`metadata` (YAML, read as pandoc's --metadata-file reads it) under the chapters' own YAML
+    blocks (a later one wins), with `source-files` naming the chapters for error messages."""
+    data = Path(metadata).read_bytes()
+    key = digest("metadata", code_version(), pandoc_fingerprint(), data)
+    base = cache.get("metadata", key)
+    if base is None:
+        base = read_json(["-f", "markdown", "--metadata-file", metadata, "-t", "json"])
+        cache.put("metadata", key, base)
+    meta = dict(base["meta"])
+    for chapter in chapters:
+        meta.update(read_markdown_meta(chapter, cache))
+    meta = dict(sorted(meta.items()))
+    meta["source-files"] = {"t": "MetaList", "c": [{"t": "MetaString", "c": c} for c in chapters]}
+    filtered_on = {k: v for k, v in meta.items() if k != "source-files"}  # only errors name the files
+    return Settings(meta, base["pandoc-api-version"], digest(filtered_on), cache)
+
+
+@dataclass
+class Chapter:
+    """One chapter after the filters: `key` names its cached blocks; `facts` is what crosses parts."""
+    path: str
+    key: str
+    facts: dict
+
+
+def filter_chapter(path: str, settings: Settings, digests: dict) -> Chapter:
+    key = digest("chapter", code_version(), pandoc_fingerprint(), Path(path).read_bytes(),
+                 settings.key, _inputs(path, settings, digests))
+    facts = settings.cache.get("chapter-facts", key)
+    if facts is not None and settings.cache.has("chapter-blocks", key):
+        return Chapter(path, key, facts)
+    blocks, facts = _filter_chapter(path, settings)
+    settings.cache.put("chapter-blocks", key, blocks)
+    settings.cache.put("chapter-facts", key, facts)
+    return Chapter(path, key, facts)
+
+
+def chapter_blocks(chapter: Chapter, settings: Settings) -> list:
+    blocks = settings.cache.get("chapter-blocks", chapter.key)
+    return blocks if blocks is not None else _filter_chapter(chapter.path, settings)[0]
+
+
+def _filter_chapter(path: str, settings: Settings) -> tuple[list, dict]:
+    source = read_markdown(path, settings.cache)
+    meta = {k: v for k, v in settings.meta.items() if k not in ABSTRACT_KEYS}
+    doc = settings.doc(source["blocks"], meta)
+    doc = abstract.main(doc)
+    moved = {k: doc.metadata[k].to_json() for k in ABSTRACT_KEYS if k in doc.metadata}
+    for module in AFTER_ABSTRACT:
+        doc = module.main(doc)
+    blocks = doc.content.to_json()
+    facts = {**doc.part.facts, **body_facts(blocks), "abstract": moved,
+             "notes": ast.reader_notes(source["blocks"])}
+    return blocks, facts
+
+
+def body_facts(blocks: list) -> dict:
+    """What the later steps need of a filtered body: whether it has any blocks, its citations
+    in order, whether it has the bibliography's place (a div #refs), its code blocks with a
+    language, its headings' ids."""
+    elements = list(ast.elements(blocks))
+    return {
+        "has_blocks": bool(blocks),
+        "heading_ids": [e["c"][1][0] for e in elements if e["t"] == "Header" and e["c"][1][0]],
+        "cites": [e for e in elements if e["t"] == "Cite"],
+        "has_refs": any(e["t"] == "Div" and ast.is_refs_place(ast.attr(e)[0]) for e in elements),
+        "code_blocks": [e for e in elements if e["t"] == "CodeBlock" and ast.attr(e)[1]],
+    }
+
+
+def _inputs(path: str, settings: Settings, digests: dict) -> list:
+    """Every file the filters read for this chapter, with a digest of its bytes."""
+    templates = settings.get("table-templates", "templates")
+    refs = scan_chapter(path, templates, settings.get("results-root", "results"), settings.cache)
+    files = [*refs.figures, *refs.tables, *refs.templates, *refs.summaries,
+             *[str(Path(t).parent / "summary.json") for t in refs.tables],
+             *(sorted(str(p) for p in Path(templates).glob("*")) if refs.tables else []),
+             *_bibliographies(settings)]
+    for name in files:
+        if name not in digests:
+            digests[name] = file_digest(name)
+    return [(name, digests[name]) for name in sorted(set(files))]
+
+
+def _bibliographies(settings: Settings) -> list[str]:
+    files = settings.get("bibliography", [])
+    return [files] if isinstance(files, str) else list(files)
+
+
+def title_matter(settings: Settings, chapters: list[Chapter], offsets: list[int]) -> tuple[dict, dict]:
+    """The metadata with the chapters' abstracts, after the filters: (metadata, facts)."""
+    meta, extra = dict(settings.meta), []
+    for chapter, offset in zip(chapters, offsets):
+        moved = json.loads(json.dumps(chapter.facts["abstract"]))  # a copy to renumber
+        ast.shift_notes(moved, offset)
+        meta.update({k: v for k, v in moved.items() if k != "extra-abstracts"})
+        extra += moved.get("extra-abstracts", {}).get("c", [])
+    if extra:
+        meta["extra-abstracts"] = {"t": "MetaList", "c": extra}
+    doc = settings.doc([], meta, walk_metadata=True)
+    for module in BEFORE_CITEPROC:
+        doc = module.main(doc)
+    filtered = doc.to_json()["meta"]
+    cites = [e for e in ast.elements(ast.sorted_meta(filtered)) if e["t"] == "Cite"]
+    return filtered, {**doc.part.facts, **body_facts([]), "cites": cites}
+
+
+def appendix(settings: Settings, shown: dict, digests: dict) -> tuple[list, dict]:
+    """The provenance appendix for everything the parts show, after the filters that follow
+    provenance: (blocks, facts); no blocks when there is nothing to show."""
+    files = provenance.sources(shown, settings.doc([])) + _bibliographies(settings)
+    key = digest("appendix", code_version(), pandoc_fingerprint(), shown, settings.key,
+                 [(name, digests.get(name) or file_digest(name)) for name in files])
+    cached = settings.cache.get("appendix", key)
+    if cached is None:
+        cached = _appendix(settings, shown)
+        settings.cache.put("appendix", key, cached)
+    return cached[0], cached[1]
+
+
+def _appendix(settings: Settings, shown: dict) -> list:
+    blocks = [block.to_json() for block in provenance.appendix(shown, settings.doc([]))]
+    if not blocks:
+        return [[], {"labels": [], "references": [], "cited": [], **body_facts([])}]
+    doc = settings.doc(blocks)
+    for module in AFTER_PROVENANCE:
+        doc = module.main(doc)
+    blocks = doc.content.to_json()
+    return [blocks, {**doc.part.facts, **body_facts(blocks)}]

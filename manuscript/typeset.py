@@ -1,0 +1,171 @@
+"""From filtered parts to Typst: citeproc per part, then manuscript.writer, then the template.
+
+Citation numbers, disambiguation and the bibliography depend on every citation of the thesis,
+so each part goes through citeproc with all the other parts' citations around it, in reading
+order (the title matter's first, as pandoc reads metadata first), and with a stand-in #refs div
+to catch the bibliography where the part has none; both are cut away afterwards (and where the
+part's citations are those of an earlier run, manuscript.citeproc_reuse may fill them in
+instead). The Typst of a part is cached, keyed by the part and those citations: prose edits in
+one chapter leave every other part's Typst as it was. The parts' Typst, joined as pandoc's
+writer separates blocks, fills the body of the title matter's rendering of
+templates/thesis.pandoc.typ (`frame`).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Callable
+
+import panflute as pf
+
+from manuscript import citeproc_reuse
+from manuscript.cache import code_version, digest, file_digest
+from manuscript.filters import AFTER_CITEPROC
+from manuscript.pandoc import pandoc_fingerprint, run_pandoc
+from manuscript.writer import Typeset, typeset_blocks
+
+TEMPLATE = "templates/thesis.pandoc.typ"
+# The metadata pandoc's citeproc reads (Text.Pandoc.Citeproc); nothing else reaches it.
+CITEPROC_KEYS = ("bibliography", "csl", "citation-style", "citation-abbreviations", "lang",
+                 "locale", "link-citations", "link-bibliography", "nocite", "references",
+                 "suppress-bibliography", "notes-after-punctuation", "reference-section-title")
+BEGIN, END = "//@@ part begins", "//@@ part ends"
+
+
+@dataclass
+class Context:
+    """The citations of the thesis before and after a part, and whether the bibliography goes
+    elsewhere (a stand-in #refs div then takes it)."""
+    before: list
+    after: list
+    refs_elsewhere: bool
+
+
+@dataclass
+class PartJob:
+    """What typesetting one part takes; `blocks` is only called when its Typst is not cached."""
+    key: str            # names the part's Typst in the cache: see part_key
+    blocks: Callable    # gives the part's filtered blocks
+    context: Context
+    citations: list     # the part's citations in order (a Cite's first field), without rendering
+
+
+def part_key(settings, source_key: str, context: Context) -> str:
+    return digest("typeset", code_version(), pandoc_fingerprint(), source_key, context.before,
+                  context.after, context.refs_elsewhere, settings.key, citeproc_inputs(settings))
+
+
+def citeproc_inputs(settings) -> list:
+    """The files citeproc reads (bibliographies, style, abbreviations), with their digests."""
+    names = []
+    for key in ("bibliography", "csl", "citation-style", "citation-abbreviations"):
+        value = settings.get(key, [])
+        names += [value] if isinstance(value, str) else list(value)
+    return [(name, file_digest(name)) for name in names]
+
+
+def typeset_part(settings, job: PartJob) -> Typeset:
+    """The part's Typst, from the cache when nothing it depends on changed."""
+    renderings_key = digest("renderings", code_version(), pandoc_fingerprint(), job.citations,
+                            job.context.__dict__, settings.key, citeproc_inputs(settings))
+    cached = settings.cache.get("typeset", job.key)
+    if cached is not None:
+        settings.cache.keep("renderings", renderings_key)  # kept for this part's next edit
+        return Typeset(**cached)
+    cited = _cite_or_reuse(settings, job.blocks(), job.context, renderings_key)
+    typeset = typeset_blocks(settings, cited, citeproc_inputs(settings))
+    settings.cache.put("typeset", job.key, typeset.__dict__)
+    return typeset
+
+
+def _cite_or_reuse(settings, blocks: list, context: Context, renderings_key: str) -> list:
+    """citeproc's result: the renderings of an earlier run of the same citations when
+    manuscript.citeproc_reuse shows that to be the same, else a run of citeproc."""
+    if not blocks:  # a chapter that is all abstract, say
+        return blocks
+    renderings = settings.cache.get("renderings", renderings_key)
+    if renderings is not None:
+        style = settings.get("csl", None) or settings.get("citation-style", None)
+        ends_document = not context.after and not context.refs_elsewhere
+        reused = citeproc_reuse.reuse(blocks, renderings, style, ends_document)
+        if reused is not None:
+            return reused
+    cited = cite(settings, blocks, context)
+    settings.cache.put("renderings", renderings_key, citeproc_reuse.rendered(cited))
+    return cited
+
+
+def cite(settings, blocks: list, context: Context) -> list:
+    """The blocks after citeproc, run with the rest of the thesis's citations around them.
+
+    A part with nothing after it ends the document as citeproc sees it, so that a bibliography
+    with no #refs div to go to is added at its end (after a last heading, if it has one)."""
+    meta = {k: v for k, v in settings.meta.items() if k in CITEPROC_KEYS}
+    ends_document = not context.after and not context.refs_elsewhere
+    stand_in = [_refs_stand_in()] if context.refs_elsewhere else []
+    after = [] if ends_document else [_marker(END), *_paragraph(context.after), *stand_in]
+    cited = _citeproc(settings, meta, [*_paragraph(context.before), _marker(BEGIN), *blocks, *after])
+    start = cited["blocks"].index(_marker(BEGIN)) + 1
+    end = None if ends_document else cited["blocks"].index(_marker(END))
+    return cited["blocks"][start:end]
+
+
+def title_matter(settings, meta: dict, context: Context) -> tuple[dict, str]:
+    """The title matter after citeproc and the bibliography links: (metadata, its characters)."""
+    key = digest("title-matter", code_version(), pandoc_fingerprint(), meta, context.after,
+                 settings.key, citeproc_inputs(settings))
+    cached = settings.cache.get("title-matter", key)
+    if cached is not None:
+        return cached[0], cached[1]
+    blocks = [*_paragraph(context.after), _refs_stand_in()]
+    cited = _citeproc(settings, meta, blocks)["meta"]
+    doc = settings.doc([], cited, walk_metadata=True)
+    for module in AFTER_CITEPROC:
+        doc = module.main(doc)
+    linked, chars = doc.to_json()["meta"], _chars(doc)
+    settings.cache.put("title-matter", key, [linked, chars])
+    return linked, chars
+
+
+def frame(settings, meta: dict, code_blocks: list) -> tuple[str, str]:
+    """templates/thesis.pandoc.typ rendered with the title matter: (text before the body, after).
+
+    The parts' code blocks go through the writer here too, so that it defines the highlighting
+    functions they need when any of them is highlighted; they are cut away with the body."""
+    key = digest("frame", code_version(), pandoc_fingerprint(), meta, code_blocks,
+                 file_digest(TEMPLATE))
+    cached = settings.cache.get("frame", key)
+    if cached is not None:
+        return cached[0], cached[1]
+    source = {"pandoc-api-version": settings.api, "meta": meta,
+              "blocks": [_marker(BEGIN), *code_blocks, _marker(END)]}
+    text = run_pandoc(["-f", "json", "-t", "typst", "--template", TEMPLATE], stdin=json.dumps(source))
+    before, after = text[:text.index(BEGIN)], text[text.rindex(END) + len(END):]
+    settings.cache.put("frame", key, [before, after])
+    return before, after
+
+
+def _citeproc(settings, meta: dict, blocks: list) -> dict:
+    source = {"pandoc-api-version": settings.api, "meta": meta, "blocks": blocks}
+    return json.loads(run_pandoc(["-f", "json", "-t", "json", "--citeproc"], stdin=json.dumps(source)))
+
+
+def _chars(doc: pf.Doc) -> str:
+    return "".join(sorted(set(pf.stringify(doc))))
+
+
+def _paragraph(cites: list) -> list:
+    if not cites:
+        return []
+    inlines = [cites[0]]
+    for cite in cites[1:]:
+        inlines += [{"t": "Space"}, cite]
+    return [{"t": "Para", "c": inlines}]
+
+
+def _marker(text: str) -> dict:
+    return {"t": "RawBlock", "c": ["typst", text]}
+
+
+def _refs_stand_in() -> dict:
+    return {"t": "Div", "c": [["refs", [], []], []]}

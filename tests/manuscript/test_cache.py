@@ -1,0 +1,37 @@
+"""The build cache: entries by content hash, unreadable entries count as missing, sweeps."""
+from manuscript.cache import Cache, digest, file_digest
+
+
+def test_values_round_trip_and_unknown_keys_are_missing(tmp_path):
+    cache = Cache(tmp_path)
+    cache.put("kind", digest("a"), {"x": [1, "two"]})
+    assert Cache(tmp_path).get("kind", digest("a")) == {"x": [1, "two"]}
+    assert Cache(tmp_path).get("kind", digest("b")) is None
+
+
+def test_an_entry_cut_short_changed_or_of_another_format_is_missing(tmp_path):
+    cache = Cache(tmp_path)
+    for key in ("k1", "k2", "k3"):
+        cache.put("kind", key, {"value": [1, 2, 3]})
+    entry = (tmp_path / "kind" / "k1.json").read_bytes()
+    (tmp_path / "kind" / "k1.json").write_bytes(entry[:-3])
+    (tmp_path / "kind" / "k2.json").write_bytes(entry.replace(b"3", b"4"))
+    (tmp_path / "kind" / "k3.json").write_bytes(entry.replace(b"cache 1", b"cache 0"))
+    assert [Cache(tmp_path).get("kind", key) for key in ("k1", "k2", "k3")] == [None, None, None]
+
+
+def test_sweep_keeps_exactly_what_this_build_used(tmp_path):
+    Cache(tmp_path).put("kind", "old", 0)
+    (tmp_path / "kind" / ".stray.tmp").write_text("half")
+    cache = Cache(tmp_path)
+    cache.put("kind", "new", 1)
+    cache.put("other", "written", 2)
+    assert cache.get("kind", "new") == 1
+    cache.sweep()
+    assert sorted(p.name for p in tmp_path.glob("*/*")) == ["new.json", "written.json"]
+
+
+def test_digests_tell_parts_apart(tmp_path):
+    assert digest("ab", "c") != digest("a", "bc")
+    assert digest(b"x") != digest("x")
+    assert file_digest(tmp_path / "missing") is None
