@@ -34,7 +34,7 @@ except SourceError as error:
     raise WorkflowError(f"error: {error.oneline()}") from None
 
 
-# A Typst process stays up between builds (manuscript.typst_server, 15 minutes after the last
+# A Typst process stays up between builds (manuscript.typst_server, 30 minutes after the last
 # one), so a rebuild lays out only what changed: about 0.8 s less. Off with
 #   snakemake --cores 4 thesis.pdf --config typst_server=false
 TYPST_SERVER = ("--typst-server" if str(config.get("typst_server", True)).lower()
