@@ -23,18 +23,16 @@ round, goes to stderr. Exit status: 0 done, 2 bad input (one line on stderr), 3 
     weights/METHOD_round_RR_final.pt  latest trained weights of imp and imp_rewind (pruned next)
     weights/rewind.pt                 theta_k: the dense network after rewind_iteration steps
 
-Resume: a rerun skips every (method, round) whose row file exists and redoes the rest (state made
-under other dataset/model/training/pruning settings is discarded first). Each round
-depends only on files written before its row and on seeds derived from the trial seed (see
-experiments/seeding.py), so a run killed at any moment ends, once rerun, with the same masks and
-rows, bit for bit, as an uninterrupted run (same device and thread count).
+Resume (the state files: experiments/trial_state.py): a rerun skips every (method, round) whose row
+file exists and redoes the rest (state made under other dataset/model/training/pruning settings is
+discarded first). Each round depends only on files written before its row and on seeds derived from
+the trial seed (see experiments/seeding.py), so a run killed at any moment ends, once rerun, with
+the same masks and rows, bit for bit, as an uninterrupted run (same device and thread count).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -45,8 +43,7 @@ from torch import nn
 
 from experiments import atomic
 from experiments import flops
-from experiments.config import (ConfigError, config_hash, experiment_config, round_count,
-                                round_settings)
+from experiments.config import ConfigError, experiment_config, round_count
 from experiments.data import (Dataset, DatasetFormatError, DatasetSpecError, DatasetUnavailable,
                               load_dataset)
 from experiments.masks import Mask, dense_mask, density, layer_kinds, magnitude_prune
@@ -55,8 +52,9 @@ from experiments.models import ModelSpecError, build_model
 from experiments.provenance import collect_provenance
 from experiments.structured import StructureError
 from experiments.seeding import TrialSeeds, configure_torch, resolve_device
-from experiments.training import StateDict, state_snapshot
 from experiments.batched_training import TrainJob
+from experiments.training import StateDict, state_snapshot
+from experiments.trial_state import TrialError, TrialState, load_torch, state_identity
 from experiments.trials import MissingState, Scheduler, Unit
 
 # rounds.csv columns: which round, then what TrainResult.metrics() measured in it.
@@ -68,10 +66,6 @@ ROW_FIELDS = KEY_FIELDS + METRIC_FIELDS
 EXIT_BAD_INPUT, EXIT_STOPPED = 2, 3
 
 
-class TrialError(RuntimeError):
-    """The trial cannot run as asked (e.g. its state belongs to another config)."""
-
-
 class StopTrial(Exception):
     """Raised by an ``after_round`` hook to end a trial early; rerunning resumes it."""
 
@@ -80,97 +74,6 @@ class StopTrial(Exception):
 # keeps its traceback.
 BAD_INPUT_ERRORS = (ConfigError, TrialError, DatasetUnavailable, DatasetFormatError,
                     DatasetSpecError, ModelSpecError, StructureError, MissingState)
-
-
-class TrialState:
-    """Files under ``OUT/state``; every write is atomic."""
-
-    def __init__(self, root: Path):
-        self.root = root
-
-    def _path(self, folder: str, method: str, round_index: int, suffix: str) -> Path:
-        return self.root / folder / f"{method}_round_{round_index:02d}{suffix}"
-
-    def claim(self, identity: dict) -> bool:
-        """Make this state belong to the trial ``identity``; True if stale state was discarded.
-
-        State of another experiment or seed is refused (a wrong --out, most likely). State of
-        the same trial under other settings or on another device kind is deleted: its rounds
-        cannot be reused, and the workflow reruns a trial exactly when its settings changed.
-        """
-        path = self.root / "trial.json"
-        found = _read_json(path) if path.exists() else None
-        if found is not None and _owner(found) != _owner(identity):
-            raise TrialError(f"{path}: state of trial {_owner(found)}, not {_owner(identity)}; "
-                             "use another --out")
-        discard = found is not None and found != identity
-        if discard:
-            shutil.rmtree(self.root)
-        if found is None or discard:
-            atomic.write_json(path, identity)
-        return discard
-
-    def has_row(self, method: str, round_index: int) -> bool:
-        return self._path("rows", method, round_index, ".json").exists()
-
-    def load_row(self, method: str, round_index: int) -> dict:
-        path = self._path("rows", method, round_index, ".json")
-        if not path.exists():
-            raise MissingState(f"{path}: missing trial state (round not run yet)")
-        return _read_json(path)
-
-    def save_row(self, method: str, round_index: int, row: dict) -> None:
-        atomic.write_json(self._path("rows", method, round_index, ".json"), row)
-
-    def has_mask(self, method: str, round_index: int) -> bool:
-        return self._path("masks", method, round_index, ".pt").exists()
-
-    def load_mask(self, method: str, round_index: int) -> Mask:
-        return _load_torch(self._path("masks", method, round_index, ".pt"))
-
-    def save_mask(self, method: str, round_index: int, mask: Mask) -> None:
-        atomic.write_torch(self._path("masks", method, round_index, ".pt"), mask)
-
-    def load_weights(self, method: str, round_index: int) -> StateDict:
-        return _load_torch(self._path("weights", method, round_index, "_final.pt"))
-
-    def save_weights(self, method: str, round_index: int, weights: StateDict) -> None:
-        atomic.write_torch(self._path("weights", method, round_index, "_final.pt"), weights)
-
-    def delete_weights(self, method: str, round_index: int) -> None:
-        self._path("weights", method, round_index, "_final.pt").unlink(missing_ok=True)
-
-    def load_rewind_weights(self) -> StateDict:
-        return _load_torch(self.root / "weights" / "rewind.pt")
-
-    def save_rewind_weights(self, weights: StateDict) -> None:
-        atomic.write_torch(self.root / "weights" / "rewind.pt", weights)
-
-
-def _owner(identity: dict) -> tuple:
-    return identity.get("experiment"), identity.get("seed")
-
-
-def state_identity(experiment: str, cfg: dict, seed: int, device: torch.device) -> dict:
-    """What a trial's finished rounds depend on (beyond the code): experiment, seed, the result
-    settings and the device kind. Methods, seeds and reporting keys may change freely."""
-    settings = round_settings(cfg)
-    return {"experiment": experiment, "seed": seed, "settings_hash": config_hash(settings),
-            "device": device.type}
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise TrialError(f"{path}: unreadable trial state ({err}); delete it to redo") from None
-
-
-def _load_torch(path: Path) -> dict:
-    if not path.exists():
-        raise MissingState(f"{path}: missing trial state (was a method run before its "
-                           "requirement?)")
-    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 class Trial:
@@ -205,7 +108,7 @@ class Trial:
             path = self.state.root / "init.pt"
             if not path.exists():
                 atomic.write_torch(path, state_snapshot(self.build_model(self.seeds.init)))
-            self._initial = _load_torch(path)
+            self._initial = load_torch(path)
         return self._initial
 
     def dense_mask(self) -> Mask:

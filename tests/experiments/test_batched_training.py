@@ -17,14 +17,7 @@ from experiments.seeding import generator
 from experiments.training import state_snapshot, train
 from tests.experiments.test_training import tiny_dataset
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Bit-identity holds per thread count; with one thread it also holds across stack sizes."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 CFG = {"optimizer": "adam", "lr": 0.01, "batch_size": 16, "iterations": 40, "eval_every": 15,
        "eval_batch_size": 32}

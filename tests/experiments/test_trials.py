@@ -20,14 +20,7 @@ from .test_training import tiny_dataset
 from .test_trial import DEFAULT_SET, assert_same_masks, cli, state_files
 
 CPU = torch.device("cpu")
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture
