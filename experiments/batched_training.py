@@ -35,8 +35,8 @@ from experiments.data import Dataset, Split
 from experiments.masks import Mask
 from experiments.seeding import derive_seed, generator
 from experiments.stacked import LinearChain, linear_chain
-from experiments.training import (EvalPoint, StateDict, TrainResult, build_optimizer, lr_factor,
-                                  train)
+from experiments.training import (EvalPoint, StateDict, TrainResult, build_optimizer,
+                                  check_finite, lr_factor, train)
 
 # Share of the free device memory one stack may plan to use; the rest is headroom for the
 # allocator and for whatever else runs on the device.
@@ -142,9 +142,7 @@ class _StackedRun:
         val_loss, val_acc = self._means(read[:cut], self.dataset.val)
         _, test_acc = self._means(read[cut:], self.dataset.test)
         for loss in val_loss:
-            if not math.isfinite(loss):
-                raise FloatingPointError(f"validation loss is {loss} at iteration {iteration}: "
-                                         "training diverged (lower the learning rate?)")
+            check_finite(loss, iteration)
         return [EvalPoint(iteration, val_loss[k], val_acc[k], test_acc[k])
                 for k in range(len(self.jobs))]
 
@@ -221,8 +219,8 @@ class _BatchPlan:
         self.batch_size, count = cfg["batch_size"], len(dataset.train.y)
         unique = sorted(set(seeds))
         self.model_seed = torch.tensor([unique.index(s) for s in seeds], device=device)
-        batches_per_epoch = math.ceil(count / self.batch_size)
-        epochs = math.ceil(cfg["iterations"] / batches_per_epoch)
+        self.batches_per_epoch = math.ceil(count / self.batch_size)
+        epochs = math.ceil(cfg["iterations"] / self.batches_per_epoch)
         # The same generator calls as training._batches: one randperm per epoch.
         orders = []
         for seed in unique:
@@ -234,7 +232,7 @@ class _BatchPlan:
         self.count, self.step = count, 0
 
     def next(self) -> tuple[Tensor, Tensor]:
-        epoch, position = divmod(self.step, math.ceil(self.count / self.batch_size))
+        epoch, position = divmod(self.step, self.batches_per_epoch)
         start = epoch * self.count + position * self.batch_size
         end = min(start + self.batch_size, (epoch + 1) * self.count)
         self.step += 1

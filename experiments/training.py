@@ -182,9 +182,14 @@ def train(
 def _evaluate_point(model: nn.Module, dataset: Dataset, cfg: dict, iteration: int) -> EvalPoint:
     batch_size = cfg.get("eval_batch_size", 1000)
     val_loss, val_acc = evaluate(model, dataset.val, batch_size)
-    if not math.isfinite(val_loss):
-        # Checked here rather than every step: reading the loss each step would stall a GPU.
-        raise FloatingPointError(f"validation loss is {val_loss} at iteration {iteration}: "
-                                 "training diverged (lower the learning rate?)")
+    check_finite(val_loss, iteration)
     _, test_acc = evaluate(model, dataset.test, batch_size)
     return EvalPoint(iteration=iteration, val_loss=val_loss, val_acc=val_acc, test_acc=test_acc)
+
+
+def check_finite(val_loss: float, iteration: int) -> None:
+    """FloatingPointError when training diverged. Checked at evaluations rather than every step:
+    reading the loss each step would stall a GPU."""
+    if not math.isfinite(val_loss):
+        raise FloatingPointError(f"validation loss is {val_loss} at iteration {iteration}: "
+                                 "training diverged (lower the learning rate?)")

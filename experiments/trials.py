@@ -53,13 +53,12 @@ class Scheduler:
     finish: Callable[[Unit, tuple], None]  # saves the round's mask and row
     stack: bool = True
     max_models: int | None = None
-    order: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
-        methods = [unit.method for unit in self.units]
-        self.order = {method: methods.index(method) for method in methods}
-        seeds = [unit.trial.seed for unit in self.units]
-        self.units.sort(key=lambda u: (u.round_index, self.order[u.method], seeds.index(u.trial.seed)))
+        # Units come trial by trial in execution order: first appearance gives both orders.
+        method_rank = _ranks(unit.method for unit in self.units)
+        seed_rank = _ranks(unit.trial.seed for unit in self.units)
+        self.units.sort(key=lambda u: (u.round_index, method_rank[u.method], seed_rank[u.trial.seed]))
 
     def run(self) -> None:
         while self.units:
@@ -125,3 +124,8 @@ class Scheduler:
     def _done(self, unit: Unit, outcome: tuple) -> None:
         self.units.remove(unit)
         self.finish(unit, outcome)
+
+
+def _ranks(items) -> dict:
+    """Item -> position of its first appearance."""
+    return {item: rank for rank, item in enumerate(dict.fromkeys(items))}
