@@ -6,21 +6,45 @@ import gc
 import sys
 import threading
 
+from experiments.config_yaml import ConfigError
+from experiments.workflow_config import checked_workflow_config
+
 # Snakemake's start leaves some 80,000 objects that live as long as the process; the garbage
 # collector would scan them again at each collection and at exit, a third of a second of every
 # run. Frozen, they are left alone.
 gc.freeze()
 
+
+def stop(error):
+    """End the run with one line naming what is wrong (a WorkflowError would add a traceback)."""
+    sys.exit(f"error: {' '.join(str(error).split())}")
+
+
 configfile: "config/config.yaml"
+
+
+try:  # an unknown key or bad value, in the file or in --config, is an error, not ignored
+    config.update(checked_workflow_config(config, "config/config.yaml"))
+except ConfigError as error:
+    stop(error)
 
 # Jobs run the packages with the interpreter that runs Snakemake, so an unactivated
 # .venv/bin/snakemake still uses the project's environment.
 PYTHON = sys.executable
 
+
+
+def staged(path):
+    """Where a job that an edit can make fail writes `path`; rules/publish.smk copies it to its
+    place once the job has succeeded, so a failure never deletes the last good file."""
+    return f"build/staged/{path}"
+
+
 include: "rules/experiments.smk"
 include: "rules/figures.smk"
 include: "rules/diagrams.smk"
 include: "rules/thesis.smk"
+include: "rules/publish.smk"
 
 
 rule all:

@@ -39,7 +39,10 @@ def pandoc_fingerprint() -> list:
 
 def run_pandoc(args: list[str], stdin: str | None = None) -> str:
     """Run pandoc with `args`; return stdout or raise SourceError with pandoc's own position."""
-    proc = subprocess.run([pandoc_path(), *args], input=stdin, capture_output=True, text=True)
+    # Without text to read, pandoc's stdin is /dev/null: pandoc reads stdin whenever it is given
+    # no input file, and a build in a terminal would otherwise wait on the keyboard.
+    source = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
+    proc = subprocess.run([pandoc_path(), *args], **source, capture_output=True, text=True)
     if proc.returncode != 0:
         raise _as_source_error(proc.stderr)
     return proc.stdout

@@ -30,6 +30,7 @@ SOCKET = "typst-server.sock"
 IDLE_SECONDS = 30 * 60
 MAX_COMPILES = 200        # memory stays near 0.3 GB for the thesis; a fresh start bounds it anyway
 COMPILE_SECONDS = 300
+ANSWER_SECONDS = 1.0      # how long a build waits for a server to take its request
 
 
 def compile_warm(source: Path, output: str, root: Path, font_paths: list[str]) -> dict | None:
@@ -71,14 +72,21 @@ def server_version(root: Path, font_paths: list[str]) -> str:
 
 
 def _ask(address: str, request: dict, wait: float = 0):
-    """The server's reply, or None when none answers within `wait` seconds."""
+    """The server's reply, or None when none answers within `wait` seconds.
+
+    A server acknowledges each request at once, before compiling: one that does not within
+    ANSWER_SECONDS (stopped, hung, or a socket whose owner is gone) is given up on, so a stuck
+    server delays a build by about a second at most."""
     deadline = time.monotonic() + wait
     while True:
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-                connection.settimeout(COMPILE_SECONDS)
+                connection.settimeout(ANSWER_SECONDS)
                 connection.connect(address)
                 _send(connection, request)
+                if "accepted" not in _receive(connection):
+                    return None
+                connection.settimeout(COMPILE_SECONDS)
                 return _receive(connection)
         except ConnectionRefusedError:
             _remove(address)  # left by a server that died; the next one binds afresh
@@ -125,8 +133,9 @@ def _serve(listener, compiler, version: str, still_ours) -> None:
             continue
         with connection:
             try:
-                connection.settimeout(COMPILE_SECONDS)
+                connection.settimeout(ANSWER_SECONDS)
                 request = _receive(connection)
+                _send(connection, {"accepted": True})
                 if request.get("version") != version or request.get("stop"):
                     _send(connection, {"stale": True})
                     return

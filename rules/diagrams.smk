@@ -11,8 +11,8 @@ DIAGRAMS = sorted(Path(p).stem for p in glob("diagrams/*.typ") if p not in DIAGR
 
 _SHARED_NAMES = sorted(set(DIAGRAMS) & set(FIGURE_EXPERIMENT))
 if _SHARED_NAMES:
-    raise WorkflowError(f"error: diagrams/{_SHARED_NAMES[0]}.typ: figures/{_SHARED_NAMES[0]}.pdf "
-                        "is also an experiment's figure; rename one of them")
+    stop(f"diagrams/{_SHARED_NAMES[0]}.typ: figures/{_SHARED_NAMES[0]}.pdf is also an "
+         "experiment's figure; rename one of them")
 
 
 rule diagram:
@@ -20,7 +20,7 @@ rule diagram:
         source="diagrams/{name}.typ",
         libraries=DIAGRAM_LIBRARIES,
     output:
-        "figures/{name}.pdf",
+        staged("figures/{name}.pdf"),
     log:
         "logs/diagram/{name}.log",
     wildcard_constraints:

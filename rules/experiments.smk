@@ -9,24 +9,20 @@
 import re
 
 from experiments.config import (STACKED_MODELS, ConfigError, config_hash, load_experiment_set,
-                                summary_settings,
-                                trial_settings)
+                                summary_settings, trial_settings)
 from experiments.devices import gpu_slots_per_trial
 
 EXPERIMENTS_FILE = config["experiments_file"]
-DATA_ROOT = config.get("data_root", "data")
-
-DEVICE = str(config.get("device", "auto"))  # each trial resolves "auto" itself, with torch
-TRIAL_JOBS = str(config.get("trial_jobs", "experiment"))
-if TRIAL_JOBS not in ("experiment", "seed"):
-    raise WorkflowError(f"error: config trial_jobs must be experiment or seed, not {TRIAL_JOBS!r}")
+DATA_ROOT = config["data_root"]
+DEVICE = config["device"]  # each trial resolves "auto" itself, with torch
+TRIAL_JOBS = config["trial_jobs"]
 
 try:
     EXPERIMENTS = load_experiment_set(EXPERIMENTS_FILE)  # name -> validated experiment config
     # One GPU job at a time: with the profile's `resources: gpu=1`, CUDA trials run one by one.
     GPUS_PER_TRIAL = gpu_slots_per_trial(DEVICE)
 except (ConfigError, ValueError) as error:
-    raise WorkflowError(f"error: {' '.join(str(error).split())}") from None
+    stop(error)
 
 # figure name -> experiment that declares it (names are unique across the set: the loader checks)
 FIGURE_EXPERIMENT = {figure: name for name, cfg in EXPERIMENTS.items() for figure in cfg["figures"]}
@@ -130,14 +126,14 @@ rule aggregate:
     input:
         seed_rounds,
     output:
-        rounds="results/{experiment}/rounds.csv",
-        summary="results/{experiment}/summary.json",
+        rounds=staged("results/{experiment}/rounds.csv"),
+        summary=staged("results/{experiment}/summary.json"),
     log:
         "logs/aggregate/{experiment}.log",
     params:
         experiments_file=EXPERIMENTS_FILE,
         settings_hash=summary_hash,
-        out="results/{experiment}",
+        out=staged("results/{experiment}"),
     wildcard_constraints:
         experiment=one_of(EXPERIMENTS),
     shell:
@@ -147,7 +143,7 @@ rule aggregate:
 
 rule inference:
     output:
-        "results/{experiment}/inference.csv",
+        staged("results/{experiment}/inference.csv"),
     log:
         "logs/inference/{experiment}.log",
     params:
@@ -156,8 +152,9 @@ rule inference:
         device=DEVICE,
     wildcard_constraints:
         experiment=one_of(TIMED),
-    # Every core: a timing must not share the processor with other jobs.
-    threads: workflow.cores
+    # A timing must not share the processor with other jobs: the profile gives this rule more
+    # threads than any machine has, and Snakemake lowers that to --cores.
+    threads: 1
     resources:
         gpu=GPUS_PER_TRIAL,
     shell:

@@ -27,8 +27,8 @@ rule figure:
         rounds=figure_rounds,
         summary=lambda wildcards: figure_results(wildcards) + "/summary.json",
     output:
-        pdf="figures/{name}.pdf",
-        provenance="figures/{name}.provenance.json",
+        pdf=staged("figures/{name}.pdf"),
+        provenance=staged("figures/{name}.provenance.json"),
     log:
         "logs/figure/{name}.log",
     params:

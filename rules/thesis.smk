@@ -1,8 +1,9 @@
 # The document: typeset the chapters once everything they reference exists.
-# The chapters are scanned while the job graph is built, so the thesis depends on exactly the
-# figures, tables and numbers it shows; editing prose reruns this rule and nothing else. The scan
-# is cached per chapter in build/cache (shared with the build), so a start re-reads only what
-# was edited.
+# The chapters are scanned when the thesis is part of the plan (the input function below), so
+# the thesis depends on exactly the figures, tables and numbers it shows, while a target under
+# results/ or figures/ never depends on the prose. Editing prose reruns this rule and nothing
+# else. The scan is cached per chapter in build/cache (shared with the build), so a start
+# re-reads only what was edited.
 from glob import glob
 
 from manuscript.cache import Cache
@@ -23,22 +24,25 @@ def _workflow_makes(path):
     if len(parts) != 3 or parts[0] != "results":
         return False
     experiment, name = parts[1], parts[2]
-    return (experiment in EXPERIMENTS and name in ("rounds.csv", "summary.json")) \
-        or (experiment in TIMED and name == "inference.csv")
+    return (experiment in EXPERIMENTS and name in ("rounds.csv", "summary.json")) or (
+        experiment in TIMED and name == "inference.csv"
+    )
 
 
-try:
-    REFERENCED = scan(CHAPTERS, cache=Cache("build/cache"))
-    check_producible(REFERENCED, CHAPTERS, _workflow_makes)
-except SourceError as error:
-    raise WorkflowError(f"error: {error.oneline()}") from None
+def referenced_by_chapters(wildcards):
+    """The files the chapters show; a reference no rule can make stops the plan at its line."""
+    try:
+        referenced = scan(CHAPTERS, cache=Cache("build/cache"))
+        check_producible(referenced, CHAPTERS, _workflow_makes)
+    except SourceError as error:
+        stop(error.oneline())
+    return referenced.files()
 
 
 # A Typst process stays up between builds (manuscript.typst_server, 30 minutes after the last
 # one), so a rebuild lays out only what changed: about 0.8 s less. Off with
 #   snakemake --cores 4 thesis.pdf --config typst_server=false
-TYPST_SERVER = ("--typst-server" if str(config.get("typst_server", True)).lower()
-                not in ("false", "no", "off", "0") else "")
+TYPST_SERVER = "--typst-server" if config["typst_server"] else ""
 
 
 rule thesis:
@@ -47,9 +51,9 @@ rule thesis:
         metadata="metadata.yaml",
         bibliography="references.bib",
         style=glob("templates/*.typ") + glob("csl/*.csl"),
-        referenced=REFERENCED.files(),
+        referenced=referenced_by_chapters,
     output:
-        "thesis.pdf",
+        staged("thesis.pdf"),
     log:
         "logs/thesis.log",
     shell:

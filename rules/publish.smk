@@ -1,0 +1,43 @@
+# The last good outputs survive a failure. Snakemake deletes a job's outputs before it runs the
+# job, so the jobs an edit can make fail (aggregate, figure, diagram, inference, thesis) write
+# under build/staged/ (`staged()` in the Snakefile), and rule publish copies each finished file
+# to its place. A failed or killed job never reaches publish: thesis.pdf, figures/ and results/
+# keep the previous files.
+import re
+
+
+def published_paths():
+    """Every single file rule publish makes: those the other rule files stage."""
+    paths = ["thesis.pdf", *[f"figures/{name}.pdf" for name in DIAGRAMS]]
+    for experiment in EXPERIMENTS:
+        paths += [f"results/{experiment}/rounds.csv", f"results/{experiment}/summary.json"]
+    paths += [f"results/{experiment}/inference.csv" for experiment in TIMED]
+    return "|".join(map(re.escape, paths))
+
+
+rule publish:
+    input:
+        staged("{path}"),
+    output:
+        "{path}",
+    wildcard_constraints:
+        path=published_paths(),
+    localrule: True
+    shell:
+        "cp {input:q} {output:q}"
+
+
+# A figure and its provenance travel together: the thesis's appendix reads the provenance of
+# every figure it shows.
+rule publish_figure:
+    input:
+        pdf=staged("figures/{name}.pdf"),
+        provenance=staged("figures/{name}.provenance.json"),
+    output:
+        pdf="figures/{name}.pdf",
+        provenance="figures/{name}.provenance.json",
+    wildcard_constraints:
+        name=one_of(FIGURE_EXPERIMENT),
+    localrule: True
+    shell:
+        "cp {input.pdf:q} {output.pdf:q} && cp {input.provenance:q} {output.provenance:q}"
