@@ -222,6 +222,7 @@ def compile_pdf(source: Path, output: Path, warm: bool = False) -> None:
     """Compile the Typst source to `output` atomically; with `warm`, on the build folder's
     Typst server (manuscript.typst_server) when one can be had."""
     output.parent.mkdir(parents=True, exist_ok=True)
+    _sweep_temporaries(output)
     handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".pdf", dir=output.parent)
     os.close(handle)
     font_paths = [str(d) for d in _font_dirs()]
@@ -239,6 +240,13 @@ def compile_pdf(source: Path, output: Path, warm: bool = False) -> None:
             os.unlink(temporary)
     if warm and served is None:
         typst_server.start(source, Path.cwd(), font_paths)  # warm for the next build
+
+
+def _sweep_temporaries(output: Path) -> None:
+    """Remove the temporary PDFs of builds that were killed before they could (Snakemake lets
+    one build at a time write an output, so none of these is still being written)."""
+    for stale in output.parent.glob(f".{output.name}.*.pdf"):
+        stale.unlink(missing_ok=True)
 
 
 def _compile_here(source: Path, output: str, font_paths: list[str]) -> dict:

@@ -1,0 +1,54 @@
+"""Commands from the README and from Snakemake's own messages, typed in a fresh clone."""
+import pytest
+
+from tests.workflow.journeys import fresh_clone, snakemake
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory):
+    return fresh_clone(tmp_path_factory.mktemp("clone"))
+
+
+def test_the_paper_set_plans_its_jobs(clone):
+    run = snakemake(clone, "--cores", "4", "-n", "results/lenet_mnist/summary.json", "--config",
+                    "experiments_file=config/experiments/paper.yaml", "data_root=/path/to/data")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "trials_lenet_mnist" in run.stdout and "publish_experiment" in run.stdout
+
+
+@pytest.mark.parametrize("command", [["--unlock"], ["--summary"], ["--list-rules"],
+                                     ["--report", "report.html"]])
+def test_commands_without_cores_work(clone, command):
+    run = snakemake(clone, *command)
+    assert run.returncode == 0, run.stderr[-2000:]
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("trail_jobs=seed", "error: --config trail_jobs=seed: unknown key 'trail_jobs' (allowed: "),
+    ("typst_server=flase", "error: --config typst_server=flase: expected boolean, got str 'flase'"),
+    ("device=gpu", "error: --config device=gpu: expected auto, cpu, cuda or cuda:N, got 'gpu'"),
+])
+def test_a_mistyped_setting_is_one_line(clone, setting, message):
+    run = snakemake(clone, "-n", "thesis.pdf", "--config", setting)
+    assert run.returncode != 0 and run.stderr.strip().splitlines()[-1].startswith(message)
+
+
+def test_a_bad_setting_in_the_config_file_names_its_line(clone, tmp_path):
+    config = clone / "config" / "config.yaml"
+    good = config.read_text()
+    config.write_text(good.replace("trial_jobs: experiment", "trial_jobs: everything"))
+    try:
+        run = snakemake(clone, "-n", "thesis.pdf")
+    finally:
+        config.write_text(good)
+    line = 1 + good.splitlines().index("trial_jobs: experiment")
+    assert run.returncode != 0
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"error: config/config.yaml:{line}: trial_jobs: unknown trial_jobs 'everything' "
+        "(known: experiment, seed)")
+
+
+def test_typst_server_false_is_understood(clone):
+    run = snakemake(clone, "-n", "--cores", "1", "figures/lth_accuracy.pdf", "--config",
+                    "typst_server=false")
+    assert run.returncode == 0, run.stderr[-2000:]
