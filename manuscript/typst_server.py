@@ -84,10 +84,11 @@ def _ask(address: str, request: dict, wait: float = 0):
                 connection.settimeout(ANSWER_SECONDS)
                 connection.connect(address)
                 _send(connection, request)
-                if "accepted" not in _receive(connection):
+                replies = connection.makefile("rb")  # the two replies may arrive in one packet
+                if "accepted" not in _read_line(replies):
                     return None
                 connection.settimeout(COMPILE_SECONDS)
-                return _receive(connection)
+                return _read_line(replies)
         except ConnectionRefusedError:
             _remove(address)  # left by a server that died; the next one binds afresh
         except (OSError, ValueError):
@@ -173,6 +174,13 @@ def _receive(connection: socket.socket) -> dict:
             raise ValueError("connection closed mid-message")
         data += chunk
     return json.loads(data)
+
+
+def _read_line(replies) -> dict:
+    line = replies.readline()
+    if not line.endswith(b"\n"):
+        raise ValueError("connection closed mid-message")
+    return json.loads(line)
 
 
 def _is_ours(address: str, identity: int) -> bool:

@@ -1,5 +1,6 @@
 """The warm Typst server: it compiles what an in-process compile would, and goes away when asked."""
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -96,3 +97,21 @@ def test_a_dead_servers_socket_is_replaced(served):
     assert "Hello." in _pdf_text(served / "ok.pdf")
     _wait_for_server(served)
     assert typst_server.stop("build")
+
+
+def test_a_stuck_server_costs_the_build_about_a_second(served):
+    (served / "build").mkdir()
+    (served / "build" / "ok.typ").write_text("Hello.\n")
+    compile_pdf(Path("build/ok.typ"), served / "ok.pdf", warm=True)  # starts the server
+    _wait_for_server(served)
+    fonts = [str(d) for d in font_dirs(served)]
+    pid = typst_server.compile_warm(Path("build/ok.typ"), str(served / "a.pdf"), served, fonts)["pid"]
+    os.kill(pid, signal.SIGSTOP)  # alive, listening, and answering nobody
+    try:
+        started = time.monotonic()
+        compile_pdf(Path("build/ok.typ"), served / "ok.pdf", warm=True)
+        waited = time.monotonic() - started
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert "Hello." in _pdf_text(served / "ok.pdf")
+    assert waited < 1 + 5  # one second for the stuck server; the compile itself is quick
