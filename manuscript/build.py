@@ -124,8 +124,10 @@ def check_document(settings: parts.Settings, document: Document, chapters: list[
     """The filters' document-wide checks, made once over the facts of all parts."""
     _warn_of_repeated_heading_ids(document)
     facts = document.facts()
-    crossref.check_document([f["labels"] for f in facts], [r for f in facts for r in f["references"]],
-                            chapters)
+    with_abstracts = [c.path for c in document.chapters if c.facts["abstract"]]
+    crossref.check_document([(with_abstracts, "abstract", document.title_facts),
+                             *[([c.path], "body", c.facts) for c in document.chapters],
+                             ([], "body", document.appendix_facts)])
     bibliography = settings.get("bibliography", None)
     cited = {key for f in facts for key in f["cited"]}
     citations.report_uncited(set(read_entries(bibliography, settings.cache)), cited, bibliography,

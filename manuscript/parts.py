@@ -42,12 +42,14 @@ class Settings:
     cache: object    # manuscript.cache.Cache
     _reader: pf.Doc | None = field(default=None, repr=False)  # for `get`, made at its first call
 
-    def doc(self, blocks: list, meta: dict | None = None, *, walk_metadata: bool = False) -> pf.Doc:
-        """A fresh panflute part (filters change what they are given) with these settings."""
+    def doc(self, blocks: list, meta: dict | None = None, *, walk_metadata: bool = False,
+            files: list | None = None, region: str = "body") -> pf.Doc:
+        """A fresh panflute part (filters change what they are given) with these settings;
+        `files` and `region` say where its text is (common.Part)."""
         source = {"pandoc-api-version": self.api, "meta": self.meta if meta is None else meta,
                   "blocks": blocks}
         doc = pf.load(io.StringIO(json.dumps(source)))
-        doc.part = Part(walk_metadata=walk_metadata, cache=self.cache)
+        doc.part = Part(walk_metadata=walk_metadata, cache=self.cache, files=files or [], region=region)
         return doc
 
     def get(self, key: str, default):
@@ -104,7 +106,7 @@ def chapter_blocks(chapter: Chapter, settings: Settings) -> list:
 def _filter_chapter(path: str, settings: Settings) -> tuple[list, dict]:
     source = read_markdown(path, settings.cache)
     meta = {k: v for k, v in settings.meta.items() if k not in ABSTRACT_KEYS}
-    doc = settings.doc(source["blocks"], meta)
+    doc = settings.doc(source["blocks"], meta, files=[path])
     doc = abstract.main(doc)
     moved = {k: doc.metadata[k].to_json() for k in ABSTRACT_KEYS if k in doc.metadata}
     for module in AFTER_ABSTRACT:
@@ -158,7 +160,8 @@ def title_matter(settings: Settings, chapters: list[Chapter], offsets: list[int]
         extra += moved.get("extra-abstracts", {}).get("c", [])
     if extra:
         meta["extra-abstracts"] = {"t": "MetaList", "c": extra}
-    doc = settings.doc([], meta, walk_metadata=True)
+    with_abstracts = [chapter.path for chapter in chapters if chapter.facts["abstract"]]
+    doc = settings.doc([], meta, walk_metadata=True, files=with_abstracts, region="abstract")
     for module in BEFORE_CITEPROC:
         doc = module.main(doc)
     filtered = doc.to_json()["meta"]
