@@ -24,12 +24,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from manuscript import ast, parts, typeset, typst_server, writer
+from manuscript import ast, located, parts, typeset, typst_server, writer
 from manuscript.bibliography import read_entries
 from manuscript.cache import Cache, digest
 from manuscript.errors import SourceError
 from manuscript.filters import citations, crossref
 from manuscript.font_fallback import fallback_fonts
+from manuscript.pandoc import UnconvertibleMath
 from manuscript.scan import scan
 
 # Symbol names pandoc's Typst writer (3.9) still emits but Typst 0.15 no longer knows.
@@ -47,9 +48,12 @@ def build(chapters: list[str], metadata: str, output: str, build_dir: str = "bui
     scan(chapters, cache=cache)  # reads the chapters missing from the cache in parallel
     settings = parts.read_settings(metadata, chapters, cache)
     document = filter_parts(settings, chapters)
-    body = typeset_body(settings, document)
-    fallback = write_typst(settings, document, body, typst_source)
-    compile_pdf(typst_source, Path(output), warm=warm_typst)
+    try:
+        body = typeset_body(settings, document)
+        fallback = write_typst(settings, document, body, typst_source)
+    except UnconvertibleMath as error:
+        raise located.math_error(error, chapters) from None
+    compile_pdf(typst_source, Path(output), warm=warm_typst, chapters=chapters, cache=cache)
     cache.sweep()
     seconds = time.perf_counter() - started
     print(f"build: wrote {output} in {seconds:.1f} s (fonts: {', '.join(fallback)})", file=sys.stderr)
@@ -220,9 +224,11 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def compile_pdf(source: Path, output: Path, warm: bool = False) -> None:
+def compile_pdf(source: Path, output: Path, warm: bool = False, chapters: list[str] = (),
+                cache=None) -> None:
     """Compile the Typst source to `output` atomically; with `warm`, on the build folder's
-    Typst server (manuscript.typst_server) when one can be had."""
+    Typst server (manuscript.typst_server) when one can be had. An error in the chapters' raw
+    Typst is reported at its chapter line (manuscript.located)."""
     output.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".pdf", dir=output.parent)
     os.close(handle)
@@ -230,8 +236,10 @@ def compile_pdf(source: Path, output: Path, warm: bool = False) -> None:
     try:
         served = typst_server.compile_warm(source, temporary, Path.cwd(), font_paths) if warm else None
         reply = served or _compile_here(source, temporary, font_paths)
+        if "error" in reply and "diagnostic" not in reply:  # a server started by an older build
+            reply = _compile_here(source, temporary, font_paths)
         if "error" in reply:
-            raise SourceError(" ".join(reply["error"].split())[:400], str(source))
+            raise located.typst_error(reply["error"], reply["diagnostic"], source, list(chapters), cache)
         for warning in reply["warnings"]:
             print(f"typst: warning: {warning}", file=sys.stderr)
         os.chmod(temporary, 0o644)  # mkstemp makes it private; a PDF is meant to be shared
@@ -250,7 +258,7 @@ def _compile_here(source: Path, output: str, font_paths: list[str]) -> dict:
         _, warnings = typst.compile_with_warnings(str(source), output=output, root=str(Path.cwd()),
                                                   font_paths=font_paths)
     except typst.TypstError as error:
-        return {"error": str(error)}
+        return {"error": str(error), "diagnostic": str(getattr(error, "diagnostic", "") or "")}
     return {"warnings": [str(warning) for warning in warnings]}
 
 
