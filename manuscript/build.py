@@ -218,10 +218,15 @@ def rename_symbols(typst: str) -> str:
 
 def _write_atomically(path: Path, text: str) -> None:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError as error:  # a full disk names no file: name the one being written
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise SourceError(f"cannot write: {error.strerror or error}", str(path)) from None
 
 
 def compile_pdf(source: Path, output: Path, warm: bool = False, chapters: list[str] = (),
@@ -283,7 +288,19 @@ def main(argv: list[str] | None = None) -> int:
     except SourceError as error:
         print(f"error: {error.oneline()}", file=sys.stderr)
         return 1
+    except OSError as error:  # a file the build cannot read or write: no space, no permission
+        print(f"error: {_os_error(error).oneline()}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _os_error(error: OSError) -> SourceError:
+    """The error at the file it concerns (the target, when a temporary file was moved there)."""
+    path = error.filename2 if error.filename2 is not None else error.filename
+    message = error.strerror or str(error)
+    if isinstance(error, FileExistsError):
+        message = "exists, and is not a folder"
+    return SourceError(message, None if path is None else os.fsdecode(path))
 
 
 if __name__ == "__main__":

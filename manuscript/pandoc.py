@@ -11,7 +11,7 @@ from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 
-from manuscript.errors import SourceError
+from manuscript.errors import SourceError, require_utf8
 
 # pandoc reports parse errors as: Error at "references.bib" (line 12, column 3): message
 _PANDOC_POSITION = re.compile(r'Error at "(?P<file>[^"]+)" \(line (?P<line>\d+), column \d+\):\s*(?P<msg>.*)', re.S)
@@ -107,6 +107,7 @@ def read_markdown(path: str, cache=None) -> dict:
     key = _markdown_key(path)
     ast = cache.get("ast", key) if cache else None
     if ast is None:
+        require_utf8(path, Path(path).read_bytes())
         ast = json.loads(run_pandoc(["-f", "markdown", "-t", "json", path]))
         if cache:
             cache.put("ast", key, ast)

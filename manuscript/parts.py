@@ -21,6 +21,7 @@ from pathlib import Path
 import panflute as pf
 
 from manuscript import ast
+from manuscript import metadata as metadata_file
 from manuscript.cache import code_version, digest, file_digest
 from manuscript.filters import BEFORE_CITEPROC, abstract, provenance
 from manuscript.filters.common import Part
@@ -67,6 +68,7 @@ def read_settings(metadata: str, chapters: list[str], cache) -> Settings:
     key = digest("metadata", code_version(), pandoc_fingerprint(), data)
     base = cache.get("metadata", key)
     if base is None:
+        metadata_file.check(metadata)  # a changed file: its YAML and settings, at their lines
         base = read_json(["-f", "markdown", "--metadata-file", metadata, "-t", "json"])
         cache.put("metadata", key, base)
     meta = dict(base["meta"])
@@ -75,7 +77,19 @@ def read_settings(metadata: str, chapters: list[str], cache) -> Settings:
     meta = dict(sorted(meta.items()))
     meta["source-files"] = {"t": "MetaList", "c": [{"t": "MetaString", "c": c} for c in chapters]}
     filtered_on = {k: v for k, v in meta.items() if k != "source-files"}  # only errors name the files
-    return Settings(meta, base["pandoc-api-version"], digest(filtered_on), cache)
+    settings = Settings(meta, base["pandoc-api-version"], digest(filtered_on), cache)
+    _check_style(settings.get("csl", None), cache)
+    return settings
+
+
+def _check_style(csl, cache) -> None:
+    """A CSL style citeproc would fail on is an error at its line; checked once per version."""
+    if not isinstance(csl, str) or not Path(csl).is_file():
+        return  # no style, or a missing one: pandoc's own error names it
+    key = digest("csl", code_version(), Path(csl).read_bytes())
+    if cache.get("csl", key) is None:
+        metadata_file.check_csl(csl)
+        cache.put("csl", key, True)
 
 
 @dataclass

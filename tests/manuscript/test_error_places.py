@@ -1,10 +1,13 @@
 """Each bad input stops the fixture thesis build with one line at the offending element's own
 file and line (not the first textual match of its key), and a non-zero exit."""
 import json
+import subprocess
+import sys
 
 import pytest
 
 from manuscript.build import main
+from tests.checkout import checkout_env
 from tests.manuscript.test_build import write_fixture
 
 RESULT = "`toy.dense.test_acc.mean`{.result}"
@@ -76,3 +79,47 @@ def test_null_along_a_result_path_says_what_is_null(project, capsys):
     assert build_error(project, capsys) == (
         "error: chapters/02-results.md:9: result 'toy.dense.test_acc.mean': 'toy.dense' is null "
         "in results/toy/summary.json, so it has no 'test_acc'")
+
+
+def test_non_utf8_chapter_is_an_error_at_the_line_of_the_byte(project, capsys):
+    text = "# R {#sec:results}\n\nIt cites @nobody.\n\nCaf\xe9 au lait.\n".encode("latin-1")
+    assert build_error(project, capsys, {"02-results.md": text}) == (
+        "error: chapters/02-results.md:5: not UTF-8: byte 0xe9 (save the file as UTF-8)")
+
+
+@pytest.mark.parametrize("find, replace, expected", [
+    ("lot: true", 'lot: [true\ntitle: "x', "metadata.yaml:15: YAML: while parsing a flow sequence; expected ','"),
+    ("uncited-entries: error", "uncited-entries: maybe", "metadata.yaml:22: uncited-entries: must be warn or error"),
+    ("provenance-appendix: true", "provenance-appendix: 3", "metadata.yaml:37: provenance-appendix: must be true or false"),
+    ("toc: true", "toc: yes", "metadata.yaml:13: toc: must be true or false"),
+    ('fonts: ["Libertinus Serif", "DejaVu Serif"]', "fonts: 7", "metadata.yaml:32: fonts: must be text or a list of texts"),
+    ("csl: csl/numeric.csl", "csl: csl/none.csl", "metadata.yaml:19: csl: file csl/none.csl does not exist"),
+    ('  doi: "http://elib.openu.ac.il/login?url=https://doi.org/{doi}"', "  doi: x",
+     "metadata.yaml:28: library-links: doi must be a link pattern holding {doi}"),
+])
+def test_bad_metadata_is_an_error_at_its_line(project, capsys, find, replace, expected):
+    metadata = project / "metadata.yaml"
+    assert find in metadata.read_text()
+    metadata.write_text(metadata.read_text().replace(find, replace))
+    assert build_error(project, capsys).startswith(f"error: {expected}")
+
+
+def test_broken_csl_style_is_an_error_at_its_line(project, capsys):
+    (project / "csl" / "numeric.csl").write_text('<?xml version="1.0"?>\n<style>\n</styl>\n')
+    assert build_error(project, capsys) == "error: csl/numeric.csl:3: not well-formed XML: mismatched tag"
+
+
+def test_output_that_cannot_be_written_is_one_line_naming_it(project, capsys):
+    (project / "thesis.pdf").mkdir()
+    assert build_error(project, capsys) == "error: thesis.pdf: Is a directory"
+
+
+def test_build_never_waits_on_its_standard_input(project):
+    """As in a terminal: stdin open, nothing ever typed. Pandoc reading it would wait forever."""
+    names = write_fixture(project)
+    with subprocess.Popen([sys.executable, "-m", "manuscript.build", "--output", "thesis.pdf", *names],
+                          stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=checkout_env()) as build:
+        try:
+            assert build.wait(timeout=60) == 0
+        finally:
+            build.kill()
