@@ -1,8 +1,9 @@
 """Errors that point at the line of the source file that caused them.
 
 Pandoc's AST carries no source positions for pandoc markdown, so a filter that finds a problem
-knows *what* is wrong (an unknown key, a missing file) but not *where*. `locate` searches the
-chapter files for the offending text and turns that into ``file:line``.
+knows *what* is wrong (an unknown key, a missing file) but not *where*; manuscript.sourcepos
+finds the line of the very element. `locate`, a text search of the chapters for the offending
+text, is left to the workflow's scan, which knows a referenced file but not the element.
 """
 from __future__ import annotations
 
