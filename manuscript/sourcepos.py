@@ -6,7 +6,8 @@ and `$$...$$ {#eq:x}` or `Text {#sec:x}` come out as other elements. So an error
 the reader that built the thesis, on the error path only: the element is named by its kind, its
 key and its ordinal among the chapter's elements of that kind and key (in the order the filters
 walk them), and the chapter's first N lines are parsed for growing N until that many such
-elements exist (a bisection: ten pandoc runs, 1.6 s, for the 10th use of a key on line 728 of a 729-line chapter).
+elements exist (a bisection: ten pandoc runs, 1.6 s on two cores, for the 10th use of a key
+on line 728 of a 729-line chapter).
 
 An element inside a footnote shows up in the tree where the note is referenced but in the text
 where the note is defined, so notes and body text are counted apart. Abstract sections leave a
