@@ -5,7 +5,11 @@ read the tree (which figures does it show, which labels does it define) walk the
 """
 from __future__ import annotations
 
+import re
 from typing import Iterator
+
+# `$$ ... $$ {#eq:x}`: pandoc reads the label as a Str after the maths (filters.crossref).
+EQUATION_LABEL = re.compile(r"^\{#(eq:[\w:.\-]+)\}$")
 
 
 def elements(node) -> Iterator[dict]:

@@ -24,12 +24,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from manuscript import ast, parts, typeset, typst_server, writer
+from manuscript import ast, located, parts, typeset, typst_server, writer
 from manuscript.bibliography import read_entries
 from manuscript.cache import Cache, digest
 from manuscript.errors import SourceError
 from manuscript.filters import citations, crossref
 from manuscript.font_fallback import fallback_fonts
+from manuscript.pandoc import UnconvertibleMath
 from manuscript.scan import scan
 
 # Symbol names pandoc's Typst writer (3.9) still emits but Typst 0.15 no longer knows.
@@ -47,9 +48,12 @@ def build(chapters: list[str], metadata: str, output: str, build_dir: str = "bui
     scan(chapters, cache=cache)  # reads the chapters missing from the cache in parallel
     settings = parts.read_settings(metadata, chapters, cache)
     document = filter_parts(settings, chapters)
-    body = typeset_body(settings, document)
-    fallback = write_typst(settings, document, body, typst_source)
-    compile_pdf(typst_source, Path(output), warm=warm_typst)
+    try:
+        body = typeset_body(settings, document)
+        fallback = write_typst(settings, document, body, typst_source)
+    except UnconvertibleMath as error:
+        raise located.math_error(error, chapters) from None
+    compile_pdf(typst_source, Path(output), warm=warm_typst, chapters=chapters, cache=cache)
     cache.sweep()
     seconds = time.perf_counter() - started
     print(f"build: wrote {output} in {seconds:.1f} s (fonts: {', '.join(fallback)})", file=sys.stderr)
@@ -124,8 +128,10 @@ def check_document(settings: parts.Settings, document: Document, chapters: list[
     """The filters' document-wide checks, made once over the facts of all parts."""
     _warn_of_repeated_heading_ids(document)
     facts = document.facts()
-    crossref.check_document([f["labels"] for f in facts], [r for f in facts for r in f["references"]],
-                            chapters)
+    with_abstracts = [c.path for c in document.chapters if c.facts["abstract"]]
+    crossref.check_document([(with_abstracts, "abstract", document.title_facts),
+                             *[([c.path], "body", c.facts) for c in document.chapters],
+                             ([], "body", document.appendix_facts)])
     bibliography = settings.get("bibliography", None)
     cited = {key for f in facts for key in f["cited"]}
     citations.report_uncited(set(read_entries(bibliography, settings.cache)), cited, bibliography,
@@ -212,15 +218,22 @@ def rename_symbols(typst: str) -> str:
 
 def _write_atomically(path: Path, text: str) -> None:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except OSError as error:  # a full disk names no file: name the one being written
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise SourceError(f"cannot write: {error.strerror or error}", str(path)) from None
 
 
-def compile_pdf(source: Path, output: Path, warm: bool = False) -> None:
+def compile_pdf(source: Path, output: Path, warm: bool = False, chapters: list[str] = (),
+                cache=None) -> None:
     """Compile the Typst source to `output` atomically; with `warm`, on the build folder's
-    Typst server (manuscript.typst_server) when one can be had."""
+    Typst server (manuscript.typst_server) when one can be had. An error in the chapters' raw
+    Typst is reported at its chapter line (manuscript.located)."""
     output.parent.mkdir(parents=True, exist_ok=True)
     _sweep_temporaries(output)
     handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".pdf", dir=output.parent)
@@ -229,8 +242,10 @@ def compile_pdf(source: Path, output: Path, warm: bool = False) -> None:
     try:
         served = typst_server.compile_warm(source, temporary, Path.cwd(), font_paths) if warm else None
         reply = served or _compile_here(source, temporary, font_paths)
+        if "error" in reply and "diagnostic" not in reply:  # a server started by an older build
+            reply = _compile_here(source, temporary, font_paths)
         if "error" in reply:
-            raise SourceError(" ".join(reply["error"].split())[:400], str(source))
+            raise located.typst_error(reply["error"], reply["diagnostic"], source, list(chapters), cache)
         for warning in reply["warnings"]:
             print(f"typst: warning: {warning}", file=sys.stderr)
         os.chmod(temporary, 0o644)  # mkstemp makes it private; a PDF is meant to be shared
@@ -256,7 +271,7 @@ def _compile_here(source: Path, output: str, font_paths: list[str]) -> dict:
         _, warnings = typst.compile_with_warnings(str(source), output=output, root=str(Path.cwd()),
                                                   font_paths=font_paths)
     except typst.TypstError as error:
-        return {"error": str(error)}
+        return {"error": str(error), "diagnostic": str(getattr(error, "diagnostic", "") or "")}
     return {"warnings": [str(warning) for warning in warnings]}
 
 
@@ -281,7 +296,19 @@ def main(argv: list[str] | None = None) -> int:
     except SourceError as error:
         print(f"error: {error.oneline()}", file=sys.stderr)
         return 1
+    except OSError as error:  # a file the build cannot read or write: no space, no permission
+        print(f"error: {_os_error(error).oneline()}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _os_error(error: OSError) -> SourceError:
+    """The error at the file it concerns (the target, when a temporary file was moved there)."""
+    path = error.filename2 if error.filename2 is not None else error.filename
+    message = error.strerror or str(error)
+    if isinstance(error, FileExistsError):
+        message = "exists, and is not a folder"
+    return SourceError(message, None if path is None else os.fsdecode(path))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Errors that point at the line of the source file that caused them.
 
 Pandoc's AST carries no source positions for pandoc markdown, so a filter that finds a problem
-knows *what* is wrong (an unknown key, a missing file) but not *where*. `locate` searches the
-chapter files for the offending text and turns that into ``file:line``.
+knows *what* is wrong (an unknown key, a missing file) but not *where*; manuscript.sourcepos
+finds the line of the very element. `locate`, a text search of the chapters for the offending
+text, is left to the workflow's scan, which knows a referenced file but not the element.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def locate(pattern: str, files: list[str], *, regex: bool = False) -> tuple[str 
     for name in files:
         try:
             lines = Path(name).read_text(encoding="utf-8").splitlines()
-        except OSError:
+        except (OSError, UnicodeDecodeError):
             continue
         for number, text in enumerate(lines, start=1):
             if needle.search(text):
@@ -42,3 +43,14 @@ def error_at(message: str, pattern: str, files: list[str], *, regex: bool = Fals
     """A SourceError placed at the first occurrence of `pattern` in the chapter files."""
     file, line = locate(pattern, files, regex=regex)
     return SourceError(message, file, line)
+
+
+def require_utf8(path: str, data: bytes) -> None:
+    """Raise a SourceError at the line of the first byte of `data` that is not UTF-8: pandoc
+    would read such a file as Latin-1 without a word."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise SourceError(f"not UTF-8: byte 0x{data[error.start]:02x} (save the file as UTF-8)",
+                          path, line) from None

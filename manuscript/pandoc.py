@@ -6,11 +6,12 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 
-from manuscript.errors import SourceError
+from manuscript.errors import SourceError, require_utf8
 
 # pandoc reports parse errors as: Error at "references.bib" (line 12, column 3): message
 _PANDOC_POSITION = re.compile(r'Error at "(?P<file>[^"]+)" \(line (?P<line>\d+), column \d+\):\s*(?P<msg>.*)', re.S)
@@ -37,15 +38,56 @@ def pandoc_fingerprint() -> list:
     return [pandoc_path(), stat.st_size, stat.st_mtime_ns]
 
 
-def run_pandoc(args: list[str], stdin: str | None = None) -> str:
-    """Run pandoc with `args`; return stdout or raise SourceError with pandoc's own position."""
-    # Without text to read, pandoc's stdin is /dev/null: pandoc reads stdin whenever it is given
-    # no input file, and a build in a terminal would otherwise wait on the keyboard.
-    source = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
-    proc = subprocess.run([pandoc_path(), *args], **source, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise _as_source_error(proc.stderr)
+class UnconvertibleMath(SourceError):
+    """TeX math pandoc's Typst writer could not convert (it would print the TeX as text); the
+    writer does not know the chapter, so the build places the error (manuscript.build)."""
+
+    def __init__(self, tex: str, reason: str):
+        self.tex = tex
+        super().__init__(f"TeX math pandoc cannot convert to Typst: ${' '.join(tex.split())}$ ({reason})")
+
+
+def run_pandoc(args: list[str], stdin: str | None = None, *, lenient: bool = False) -> str:
+    """Run pandoc with `args`; return stdout or raise SourceError with pandoc's own position.
+
+    Some of pandoc's warnings mean a wrong PDF (an unclosed div swallows the rest of the chapter,
+    unconvertible maths is printed as TeX source), so they are errors too, unless `lenient`.
+    Pandoc never reads the terminal: its input is `stdin` or nothing."""
+    with tempfile.TemporaryDirectory(prefix="pandoc-log-") as folder:
+        log = os.path.join(folder, "log.json")
+        proc = subprocess.run([pandoc_path(), f"--log={log}", *args], capture_output=True, text=True,
+                              **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}))
+        if proc.returncode != 0:
+            raise _as_source_error(proc.stderr)
+        if not lenient:
+            _raise_on_fatal_warnings(_read_log(log))
     return proc.stdout
+
+
+def _read_log(log: str) -> list[dict]:
+    try:
+        with open(log, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):  # no log is no warning
+        return []
+
+
+def _raise_on_fatal_warnings(messages: list[dict]) -> None:
+    for message in messages:
+        if message.get("type") == "UnclosedDiv":
+            opened = message.get("openpos", {})
+            raise SourceError("fenced div (:::) is never closed; close it with a line ':::'",
+                              opened.get("source") or None, opened.get("line"))
+        if message.get("type") == "CouldNotConvertTeXMath":
+            raise UnconvertibleMath(message.get("contents", ""), _math_reason(message.get("message", "")))
+
+
+def _math_reason(text: str) -> str:
+    """The parser's complaint, the line after its caret (the lines before repeat the TeX)."""
+    lines = text.splitlines()
+    carets = [index for index, line in enumerate(lines) if line.strip() == "^"]
+    rest = lines[carets[0] + 1:] if carets else lines[-1:]
+    return rest[0].strip() if rest else "not understood"
 
 
 def _as_source_error(stderr: str) -> SourceError:
@@ -65,6 +107,7 @@ def read_markdown(path: str, cache=None) -> dict:
     key = _markdown_key(path)
     ast = cache.get("ast", key) if cache else None
     if ast is None:
+        require_utf8(path, Path(path).read_bytes())
         ast = json.loads(run_pandoc(["-f", "markdown", "-t", "json", path]))
         if cache:
             cache.put("ast", key, ast)

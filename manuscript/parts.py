@@ -21,6 +21,7 @@ from pathlib import Path
 import panflute as pf
 
 from manuscript import ast
+from manuscript import metadata as metadata_file
 from manuscript.cache import code_version, digest, file_digest
 from manuscript.filters import BEFORE_CITEPROC, abstract, provenance
 from manuscript.filters.common import Part
@@ -42,12 +43,14 @@ class Settings:
     cache: object    # manuscript.cache.Cache
     _reader: pf.Doc | None = field(default=None, repr=False)  # for `get`, made at its first call
 
-    def doc(self, blocks: list, meta: dict | None = None, *, walk_metadata: bool = False) -> pf.Doc:
-        """A fresh panflute part (filters change what they are given) with these settings."""
+    def doc(self, blocks: list, meta: dict | None = None, *, walk_metadata: bool = False,
+            files: list | None = None, region: str = "body") -> pf.Doc:
+        """A fresh panflute part (filters change what they are given) with these settings;
+        `files` and `region` say where its text is (common.Part)."""
         source = {"pandoc-api-version": self.api, "meta": self.meta if meta is None else meta,
                   "blocks": blocks}
         doc = pf.load(io.StringIO(json.dumps(source)))
-        doc.part = Part(walk_metadata=walk_metadata, cache=self.cache)
+        doc.part = Part(walk_metadata=walk_metadata, cache=self.cache, files=files or [], region=region)
         return doc
 
     def get(self, key: str, default):
@@ -65,6 +68,7 @@ def read_settings(metadata: str, chapters: list[str], cache) -> Settings:
     key = digest("metadata", code_version(), pandoc_fingerprint(), data)
     base = cache.get("metadata", key)
     if base is None:
+        metadata_file.check(metadata)  # a changed file: its YAML and settings, at their lines
         base = read_json(["-f", "markdown", "--metadata-file", metadata, "-t", "json"])
         cache.put("metadata", key, base)
     meta = dict(base["meta"])
@@ -73,7 +77,19 @@ def read_settings(metadata: str, chapters: list[str], cache) -> Settings:
     meta = dict(sorted(meta.items()))
     meta["source-files"] = {"t": "MetaList", "c": [{"t": "MetaString", "c": c} for c in chapters]}
     filtered_on = {k: v for k, v in meta.items() if k != "source-files"}  # only errors name the files
-    return Settings(meta, base["pandoc-api-version"], digest(filtered_on), cache)
+    settings = Settings(meta, base["pandoc-api-version"], digest(filtered_on), cache)
+    _check_style(settings.get("csl", None), cache)
+    return settings
+
+
+def _check_style(csl, cache) -> None:
+    """A CSL style citeproc would fail on is an error at its line; checked once per version."""
+    if not isinstance(csl, str) or not Path(csl).is_file():
+        return  # no style, or a missing one: pandoc's own error names it
+    key = digest("csl", code_version(), Path(csl).read_bytes())
+    if cache.get("csl", key) is None:
+        metadata_file.check_csl(csl)
+        cache.put("csl", key, True)
 
 
 @dataclass
@@ -104,7 +120,7 @@ def chapter_blocks(chapter: Chapter, settings: Settings) -> list:
 def _filter_chapter(path: str, settings: Settings) -> tuple[list, dict]:
     source = read_markdown(path, settings.cache)
     meta = {k: v for k, v in settings.meta.items() if k not in ABSTRACT_KEYS}
-    doc = settings.doc(source["blocks"], meta)
+    doc = settings.doc(source["blocks"], meta, files=[path])
     doc = abstract.main(doc)
     moved = {k: doc.metadata[k].to_json() for k in ABSTRACT_KEYS if k in doc.metadata}
     for module in AFTER_ABSTRACT:
@@ -158,7 +174,8 @@ def title_matter(settings: Settings, chapters: list[Chapter], offsets: list[int]
         extra += moved.get("extra-abstracts", {}).get("c", [])
     if extra:
         meta["extra-abstracts"] = {"t": "MetaList", "c": extra}
-    doc = settings.doc([], meta, walk_metadata=True)
+    with_abstracts = [chapter.path for chapter in chapters if chapter.facts["abstract"]]
+    doc = settings.doc([], meta, walk_metadata=True, files=with_abstracts, region="abstract")
     for module in BEFORE_CITEPROC:
         doc = module.main(doc)
     filtered = doc.to_json()["meta"]

@@ -153,7 +153,7 @@ def _compile(compiler, request: dict) -> dict:
         _, warnings = compiler.compile_with_warnings(input=request["source"],
                                                      output=request["output"])
     except typst.TypstError as error:
-        return {"error": str(error)}
+        return {"error": str(error), "diagnostic": str(getattr(error, "diagnostic", "") or "")}
     return {"warnings": [str(warning) for warning in warnings], "pid": os.getpid()}
 
 

@@ -9,15 +9,14 @@ check to `report_uncited`, called once over all parts.
 """
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import panflute as pf
 
 from manuscript.bibliography import entry_lines, read_entries
-from manuscript.errors import SourceError, error_at
-from manuscript.filters.common import part_of, run, setting, source_files
+from manuscript.errors import SourceError
+from manuscript.filters.common import element_error, ordinal, part_of, run, setting
 from manuscript.filters.crossref import is_crossref
 
 
@@ -33,12 +32,12 @@ def prepare(doc: pf.Doc) -> None:
 
 def action(elem, doc: pf.Doc):
     if isinstance(elem, pf.Cite):
-        for citation in elem.citations:
-            doc.cited_keys.add(citation.id)
-            if not is_crossref(citation.id) and citation.id not in doc.bib_keys:
-                pattern = rf"@{re.escape(citation.id)}(?![\w:.\-]*[\w])"
-                message = f"unknown citation key '{citation.id}' (not in {doc.bib_file})"
-                raise error_at(message, pattern, source_files(doc), regex=True)
+        for key in dict.fromkeys(citation.id for citation in elem.citations):
+            nth = ordinal(doc, "cite", key)
+            doc.cited_keys.add(key)
+            if not is_crossref(key) and key not in doc.bib_keys:
+                message = f"unknown citation key '{key}' (not in {doc.bib_file})"
+                raise element_error(message, doc, "cite", key, nth)
     return None
 
 

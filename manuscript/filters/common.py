@@ -28,6 +28,10 @@ class Part:
     walk_metadata: bool = False
     cache: object = None  # a manuscript.cache.Cache the filters may keep slow lookups in
     facts: dict = field(default_factory=dict)
+    # Where the part's text comes from, for errors: its chapter, or the chapters whose abstract
+    # sections make up the title matter (region "abstract"); none for a generated part.
+    files: list = field(default_factory=list)
+    region: str = "body"
 
 
 def part_of(doc: pf.Doc) -> Part | None:
@@ -49,10 +53,35 @@ def run(action: Callable, prepare: Callable, finalize: Callable, doc: pf.Doc | N
 
 
 def _apply(action, prepare, finalize, doc: pf.Doc) -> pf.Doc:
+    doc.ordinals = {}  # see `ordinal`: each filter counts afresh
     prepare(doc)
     walk_document(doc, action)
     finalize(doc)
+    del doc.ordinals
     return doc
+
+
+def ordinal(doc: pf.Doc, kind: str, key: str) -> int:
+    """Count an element the filter meets: the how-many-th of its kind (a manuscript.sourcepos
+    kind) and key it is in the part, 1 for the first. Counted as the walk goes, since a filter
+    replaces the elements it has done (a result becomes its number)."""
+    count = doc.ordinals.get((kind, key), 0) + 1
+    doc.ordinals[kind, key] = count
+    return count
+
+
+def element_error(message: str, doc: pf.Doc, kind: str, key: str, nth: int = 1) -> SourceError:
+    """A SourceError at the line of the part's `nth` element of `kind` and `key`."""
+    return SourceError(message, *element_place(doc, kind, key, nth))
+
+
+def element_place(doc: pf.Doc, kind: str, key: str, nth: int = 1) -> tuple[str | None, int | None]:
+    """(file, line) of the part's `nth` element of `kind` and `key` (manuscript.sourcepos)."""
+    from manuscript.sourcepos import find_line  # late: only errors need it
+
+    part = part_of(doc)
+    files = part.files if part is not None else source_files(doc)
+    return find_line(files, kind, key, nth, part.region if part else "body")
 
 
 def walk_document(doc: pf.Doc, action: Callable) -> None:

@@ -9,15 +9,15 @@ and refers to; `check_document` then makes the same checks across all parts.
 """
 from __future__ import annotations
 
-import re
-
 import panflute as pf
 
-from manuscript.errors import error_at
-from manuscript.filters.common import part_of, run, source_files, walk_document
+from manuscript.ast import EQUATION_LABEL as _EQUATION_LABEL
+from manuscript.filters.common import element_error, ordinal, part_of, run, walk_document
+from manuscript.sourcepos import error_at_element
 
 PREFIXES = ("fig", "tbl", "sec", "eq")
-_EQUATION_LABEL = re.compile(r"^\{#(eq:[\w:.\-]+)\}$")
+_DUPLICATE = "label '{}' is defined twice"
+_UNKNOWN = "unknown cross-reference label '{}'"
 
 
 def is_crossref(key: str) -> bool:
@@ -33,8 +33,11 @@ def prepare(doc: pf.Doc) -> None:
 def action(elem, doc: pf.Doc):
     if isinstance(elem, pf.Para):
         _label_equations(elem)
-    if isinstance(elem, pf.Cite) and any(is_crossref(c.id) for c in elem.citations):
-        return reference(elem, doc)
+    if isinstance(elem, pf.Cite):
+        # every citation is counted, so that an error names the right one of a key's uses
+        nths = {key: ordinal(doc, "cite", key) for key in dict.fromkeys(c.id for c in elem.citations)}
+        if any(is_crossref(key) for key in nths):
+            return reference(elem, doc, nths)
     return None
 
 
@@ -46,18 +49,21 @@ def finalize(doc: pf.Doc) -> None:
     del doc.labels, doc.referenced
 
 
-def check_document(labels_by_part: list[list[str]], references: list[str], files: list[str]) -> None:
+def check_document(parts: list[tuple[list[str], str, dict]]) -> None:
     """The checks of a whole-document run, over the facts each part recorded: no label defined
-    twice, no reference to a label no part defines."""
+    twice, no reference to a label no part defines. A part is (its files, its region, its facts)
+    as common.Part has them; a part defines a label once (it checked that itself), so an error
+    is at the part's first definition or reference."""
     defined = set()
-    for labels in labels_by_part:
-        for label in labels:
+    for files, region, facts in parts:
+        for label in facts["labels"]:
             if label in defined:
-                raise _duplicate(label, files)
+                raise error_at_element(_DUPLICATE.format(label), files, "label", label, 1, region)
             defined.add(label)
-    for key in references:
-        if key not in defined:
-            raise _unknown(key, files)
+    for files, region, facts in parts:
+        for key in facts["references"]:
+            if key not in defined:
+                raise error_at_element(_UNKNOWN.format(key), files, "cite", key, 1, region)
 
 
 def _collect_label(elem, doc: pf.Doc) -> None:
@@ -67,8 +73,9 @@ def _collect_label(elem, doc: pf.Doc) -> None:
         label = match[1] if match else ""
     if not is_crossref(label):
         return
+    nth = ordinal(doc, "label", label)
     if label in doc.labels:
-        raise _duplicate(label, source_files(doc))
+        raise element_error(_DUPLICATE.format(label), doc, "label", label, nth)
     doc.labels.add(label)
 
 
@@ -84,34 +91,20 @@ def _label_equations(para: pf.Para) -> None:
             para.content[index] = pf.RawInline(f"<{match[1]}>", format="typst")
 
 
-def reference(cite: pf.Cite, doc: pf.Doc) -> pf.RawInline:
+def reference(cite: pf.Cite, doc: pf.Doc, nths: dict[str, int]) -> pf.RawInline:
+    """The Typst references of `cite`, the how-many-th use of each of its keys `nths` says."""
     parts = []
     for citation in cite.citations:
         if not is_crossref(citation.id):
-            raise _error(f"'@{citation.id}' mixes a citation into a cross-reference; cite it separately", citation.id, doc)
+            message = f"'@{citation.id}' mixes a citation into a cross-reference; cite it separately"
+            raise element_error(message, doc, "cite", citation.id, nths[citation.id])
         if citation.id not in doc.referenced:
             doc.referenced.append(citation.id)
         if citation.id not in doc.labels and part_of(doc) is None:
-            raise _unknown(citation.id, source_files(doc))
+            raise element_error(_UNKNOWN.format(citation.id), doc, "cite", citation.id, nths[citation.id])
         bare = citation.mode == "SuppressAuthor"
         parts.append(f"#ref(<{citation.id}>{', supplement: none' if bare else ''})")
     return pf.RawInline(", ".join(parts), format="typst")
-
-
-def _error(message: str, key: str, doc: pf.Doc):
-    return _at_reference(message, key, source_files(doc))
-
-
-def _at_reference(message: str, key: str, files: list[str]):
-    return error_at(message, rf"@{re.escape(key)}(?![\w:.\-]*[\w])", files, regex=True)
-
-
-def _unknown(key: str, files: list[str]):
-    return _at_reference(f"unknown cross-reference label '{key}'", key, files)
-
-
-def _duplicate(label: str, files: list[str]):
-    return error_at(f"label '{label}' is defined twice", "{#" + label + "}", files)
 
 
 def main(doc: pf.Doc | None = None):

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import panflute as pf
 
-from manuscript.errors import error_at
-from manuscript.filters.common import run, source_files
+from manuscript.filters.common import element_error, ordinal, run
 
 
 def prepare(doc: pf.Doc) -> None:
@@ -22,7 +21,7 @@ def prepare(doc: pf.Doc) -> None:
 
 def action(elem, doc: pf.Doc):
     if isinstance(elem, pf.Image) and not elem.url.startswith("/"):
-        check_image(elem.url, doc)
+        check_image(elem.url, doc, ordinal(doc, "image", elem.url))
         elem.url = "/" + elem.url
     return None
 
@@ -31,11 +30,11 @@ def finalize(doc: pf.Doc) -> None:
     pass
 
 
-def check_image(url: str, doc: pf.Doc) -> None:
+def check_image(url: str, doc: pf.Doc, nth: int = 1) -> None:
     if "://" in url:
-        raise error_at(f"figure {url} is remote; keep figures in the repository", f"({url}", source_files(doc))
+        raise element_error(f"figure {url} is remote; keep figures in the repository", doc, "image", url, nth)
     if not Path(url).is_file():
-        raise error_at(f"figure {url} does not exist (no rule made it)", f"({url}", source_files(doc))
+        raise element_error(f"figure {url} does not exist (no rule made it)", doc, "image", url, nth)
 
 
 def main(doc: pf.Doc | None = None):

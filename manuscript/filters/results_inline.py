@@ -11,8 +11,11 @@ from pathlib import Path
 
 import panflute as pf
 
-from manuscript.errors import error_at
-from manuscript.filters.common import run, setting, source_files
+from manuscript.filters.common import element_error, ordinal, run, setting
+
+
+class _Problem(Exception):
+    """What is wrong with a result, before it is placed at the element's line."""
 
 
 def prepare(doc: pf.Doc) -> None:
@@ -22,7 +25,12 @@ def prepare(doc: pf.Doc) -> None:
 
 def action(elem, doc: pf.Doc):
     if isinstance(elem, pf.Code) and "result" in elem.classes:
-        return pf.Str(format_result(elem, doc))
+        key = elem.text.strip()
+        nth = ordinal(doc, "result", key)
+        try:
+            return pf.Str(format_result(elem, doc))
+        except _Problem as problem:
+            raise element_error(str(problem), doc, "result", key, nth) from None
     return None
 
 
@@ -32,30 +40,38 @@ def finalize(doc: pf.Doc) -> None:
 
 def format_result(code: pf.Code, doc: pf.Doc) -> str:
     key = code.text.strip()
-    value = lookup(key, code, doc)
+    value = lookup(key, doc)
     fmt = code.attributes.get("fmt", "" if isinstance(value, str) else "g")
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise _error(f"result '{key}' is {type(value).__name__}, not a number or text", code, doc)
+        raise _Problem(f"result '{key}' is {_kind(value)}, not a number or text")
     try:
         return format(value, fmt)
     except (ValueError, TypeError) as exc:
-        raise _error(f"result '{key}': bad format '{fmt}' ({exc})", code, doc) from None
+        raise _Problem(f"result '{key}': bad format '{fmt}' ({exc})") from None
 
 
-def lookup(key: str, code: pf.Code, doc: pf.Doc):
+def lookup(key: str, doc: pf.Doc):
     experiment, *path = key.split(".")
     if not experiment or not path:
-        raise _error(f"result '{key}' must read EXPERIMENT.key[.key...]", code, doc)
-    value = summary(experiment, code, doc)
+        raise _Problem(f"result '{key}' must read EXPERIMENT.key[.key...]")
+    value = summary(experiment, key, doc)
     for depth, part in enumerate(path):
+        if value is None:  # a value the experiment could not compute, e.g. no ticket was found
+            where = ".".join([experiment, *path[:depth]])
+            raise _Problem(f"result '{key}': '{where}' is null in {_file(doc, experiment)}, "
+                           f"so it has no '{part}'")
         value = _step(value, part)
         if value is _MISSING:
-            known = ", ".join(sorted(_keys(_walk(summary(experiment, code, doc), path[:depth]))))
-            raise _error(f"result '{key}': no key '{part}' (known here: {known})", code, doc)
+            known = ", ".join(sorted(_keys(_walk(summary(experiment, key, doc), path[:depth]))))
+            raise _Problem(f"result '{key}': no key '{part}' (known here: {known})")
     return value
 
 
 _MISSING = object()
+
+
+def _kind(value) -> str:
+    return "null" if value is None else type(value).__name__
 
 
 def _step(value, part: str):
@@ -78,20 +94,20 @@ def _keys(value) -> list[str]:
     return [str(i) for i in range(len(value))] if isinstance(value, list) else []
 
 
-def summary(experiment: str, code: pf.Code, doc: pf.Doc) -> dict:
+def _file(doc: pf.Doc, experiment: str) -> Path:
+    return doc.results_root / experiment / "summary.json"
+
+
+def summary(experiment: str, key: str, doc: pf.Doc) -> dict:
     if experiment not in doc.summaries:
-        path = doc.results_root / experiment / "summary.json"
+        path = _file(doc, experiment)
         try:
             doc.summaries[experiment] = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise _error(f"result '{code.text}': {path} does not exist", code, doc) from None
-        except json.JSONDecodeError as exc:
-            raise _error(f"result '{code.text}': {path} is not valid JSON ({exc.msg})", code, doc) from None
+            raise _Problem(f"result '{key}': {path} does not exist") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise _Problem(f"result '{key}': {path} is not valid JSON ({getattr(exc, 'msg', exc)})") from None
     return doc.summaries[experiment]
-
-
-def _error(message: str, code: pf.Code, doc: pf.Doc):
-    return error_at(message, f"`{code.text}`", source_files(doc))
 
 
 def main(doc: pf.Doc | None = None):

@@ -18,9 +18,13 @@ from pathlib import Path
 
 import panflute as pf
 
-from manuscript.errors import SourceError, error_at
-from manuscript.filters.common import run, setting, source_files
+from manuscript.errors import SourceError
+from manuscript.filters.common import element_error, element_place, ordinal, run, setting
 from manuscript.pandoc import markdown_to_blocks
+
+
+class _Problem(Exception):
+    """What is wrong with a table, before it is placed at the div's line."""
 
 
 def prepare(doc: pf.Doc) -> None:
@@ -43,7 +47,16 @@ def _environment(doc: pf.Doc):
 
 def action(elem, doc: pf.Doc):
     if isinstance(elem, pf.Div) and "results-table" in elem.classes:
-        return render_table(elem, doc)
+        data = elem.attributes.get("data", "")
+        nth = ordinal(doc, "results-table", data)
+        try:
+            return render_table(elem, doc)
+        except _Problem as problem:
+            raise element_error(str(problem), doc, "results-table", data, nth) from None
+        except SourceError as error:  # in a file the table reads: say which table read it
+            file, line = element_place(doc, "results-table", data, nth)
+            error.message += f" (read for the table at {file}:{line})"
+            raise
     return None
 
 
@@ -53,48 +66,56 @@ def finalize(doc: pf.Doc) -> None:
 
 def render_table(div: pf.Div, doc: pf.Doc) -> pf.Table:
     data, template = div.attributes.get("data"), div.attributes.get("template")
-    where = f"data={data}" if data else "results-table"
     if not data or not template:
-        raise _error("a results-table div needs both data=FILE.csv and template=NAME.md.j2", where, doc)
-    rows, columns = read_csv(Path(data), where, doc)
-    markdown = _render(doc, template, where, rows=rows, columns=columns,
+        raise _Problem("a results-table div needs both data=FILE.csv and template=NAME.md.j2")
+    rows, columns = read_csv(Path(data))
+    markdown = _render(doc, template, rows=rows, columns=columns,
                        summary=_summary_beside(Path(data)), options=dict(div.attributes))
-    table = _only_table(markdown, template, where, doc)
+    table = _only_table(markdown, template)
     table.identifier = div.identifier
     table.caption = pf.Caption(pf.Plain(*_caption_inlines(div)))
     return table
 
 
-def read_csv(path: Path, where: str, doc: pf.Doc) -> tuple[list[dict], list[str]]:
+def read_csv(path: Path) -> tuple[list[dict], list[str]]:
+    """Rows (numbers parsed) and columns; a row of another length than the header is an error
+    at its line of the CSV, since csv.DictReader would fill or drop values silently."""
     try:
         with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            rows = [{key: _number(value) for key, value in row.items()} for row in reader]
-            return rows, list(reader.fieldnames or [])
+            reader = csv.reader(handle)
+            columns = next(reader, [])
+            rows = [_row(columns, values, path, reader.line_num) for values in reader if values]
+            return rows, columns
     except FileNotFoundError:
-        raise _error(f"table data {path} does not exist", where, doc) from None
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise _error(f"table data {path} is not a readable CSV ({exc})", where, doc) from None
+        raise _Problem(f"table data {path} does not exist") from None
+    except (csv.Error, UnicodeDecodeError, IsADirectoryError) as exc:
+        raise _Problem(f"table data {path} is not a readable CSV ({exc})") from None
 
 
-def _render(doc: pf.Doc, template: str, where: str, **context) -> str:
+def _row(columns: list[str], values: list[str], path: Path, line: int) -> dict:
+    if len(values) != len(columns):
+        raise SourceError(f"row has {len(values)} values, the header {len(columns)} columns", str(path), line)
+    return {key: _number(value) for key, value in zip(columns, values)}
+
+
+def _render(doc: pf.Doc, template: str, **context) -> str:
     import jinja2
 
     environment = _environment(doc)
     try:
         return environment.get_template(template).render(**context)
     except jinja2.TemplateNotFound:
-        raise _error(f"table template {template} not found in {environment.loader.searchpath[0]}/", where, doc) from None
+        raise _Problem(f"table template {template} not found in {environment.loader.searchpath[0]}/") from None
     except jinja2.TemplateSyntaxError as exc:
         raise SourceError(f"template syntax: {exc.message}", exc.filename or template, exc.lineno) from None
     except (jinja2.UndefinedError, TypeError, ValueError, KeyError) as exc:
-        raise _error(f"table template {template} failed: {exc}", where, doc) from None
+        raise _Problem(f"table template {template} failed: {exc}") from None
 
 
-def _only_table(markdown: str, template: str, where: str, doc: pf.Doc) -> pf.Table:
+def _only_table(markdown: str, template: str) -> pf.Table:
     tables = [block for block in markdown_to_blocks(markdown) if isinstance(block, pf.Table)]
     if len(tables) != 1:
-        raise _error(f"table template {template} rendered {len(tables)} tables, expected 1", where, doc)
+        raise _Problem(f"table template {template} rendered {len(tables)} tables, expected 1")
     return tables[0]
 
 
@@ -142,10 +163,6 @@ def _plus_minus(stat: dict | None, scale: float = 100, digits: int = 1) -> str:
         return "–"
     mean = f"{scale * stat['mean']:.{digits}f}"
     return mean if stat.get("std") is None else f"{mean} ± {scale * stat['std']:.{digits}f}"
-
-
-def _error(message: str, where: str, doc: pf.Doc) -> SourceError:
-    return error_at(message, where, source_files(doc))
 
 
 def main(doc: pf.Doc | None = None):
