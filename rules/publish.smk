@@ -1,28 +1,20 @@
 # The last good outputs survive a failure. Snakemake deletes a job's outputs before it runs the
 # job, so the jobs an edit can make fail (aggregate, figure, diagram, inference, thesis) write
-# under build/staged/ (`staged()` in the Snakefile), and rule publish copies each finished file
+# under build/staged/ (`staged()` in rules/common.smk), and rule publish copies each finished file
 # to its place. A failed or killed job never reaches publish: thesis.pdf, figures/ and results/
 # keep the previous files.
-import re
-
-
-def published_paths():
-    """Every single file rule publish makes: those the other rule files stage."""
-    paths = ["thesis.pdf", *[f"figures/{name}.pdf" for name in DIAGRAMS]]
-    paths += [f"results/{experiment}/inference.csv" for experiment in TIMED]
-    return "|".join(map(re.escape, paths))
-
-
 rule publish:
     input:
         staged("{path}"),
     output:
         "{path}",
+    log:
+        "logs/publish/{path}.log",
     wildcard_constraints:
         path=published_paths(),
     localrule: True
     shell:
-        "cp {input:q} {output:q}"
+        "cp {input:q} {output:q} 2> {log:q}"
 
 
 # An experiment's rows and summary travel together.
@@ -33,11 +25,14 @@ rule publish_experiment:
     output:
         rounds="results/{experiment}/rounds.csv",
         summary="results/{experiment}/summary.json",
+    log:
+        "logs/publish/results/{experiment}.log",
     wildcard_constraints:
         experiment=one_of(EXPERIMENTS),
     localrule: True
     shell:
-        "cp {input.rounds:q} {output.rounds:q} && cp {input.summary:q} {output.summary:q}"
+        "(cp {input.rounds:q} {output.rounds:q} && cp {input.summary:q} {output.summary:q})"
+        " 2> {log:q}"
 
 
 # A figure and its provenance travel together: the thesis's appendix reads the provenance of
@@ -49,8 +44,11 @@ rule publish_figure:
     output:
         pdf="figures/{name}.pdf",
         provenance="figures/{name}.provenance.json",
+    log:
+        "logs/publish/figures/{name}.log",
     wildcard_constraints:
         name=one_of(FIGURE_EXPERIMENT),
     localrule: True
     shell:
-        "cp {input.pdf:q} {output.pdf:q} && cp {input.provenance:q} {output.provenance:q}"
+        "(cp {input.pdf:q} {output.pdf:q} && cp {input.provenance:q} {output.provenance:q})"
+        " 2> {log:q}"

@@ -1,48 +1,11 @@
 # The document: typeset the chapters once everything they reference exists.
-# The chapters are scanned when the thesis is part of the plan (the input function below), so
+# The chapters are scanned when the thesis is part of the plan (`referenced_by_chapters`), so
 # the thesis depends on exactly the figures, tables and numbers it shows, while a target under
 # results/ or figures/ never depends on the prose. Editing prose reruns this rule and nothing
 # else. The scan is cached per chapter in build/cache (shared with the build), so a start
 # re-reads only what was edited.
-from glob import glob
-
-from manuscript.cache import Cache
-from manuscript.errors import SourceError
-from manuscript.scan import check_producible, scan
-
-CHAPTERS = sorted(glob("chapters/*.md"))
-
-
-def _workflow_makes(path):
-    """True for files that exist or that a rule of this workflow produces."""
-    parts = path.split("/")
-    if os.path.exists(path):
-        return True
-    if len(parts) == 2 and parts[0] == "figures" and path.endswith(".pdf"):
-        name = parts[1][: -len(".pdf")]
-        return name in FIGURE_EXPERIMENT or name in DIAGRAMS  # rules figure and diagram
-    if len(parts) != 3 or parts[0] != "results":
-        return False
-    experiment, name = parts[1], parts[2]
-    return (experiment in EXPERIMENTS and name in ("rounds.csv", "summary.json")) or (
-        experiment in TIMED and name == "inference.csv"
-    )
-
-
-def referenced_by_chapters(wildcards):
-    """The files the chapters show; a reference no rule can make stops the plan at its line."""
-    try:
-        referenced = scan(CHAPTERS, cache=Cache("build/cache"))
-        check_producible(referenced, CHAPTERS, _workflow_makes)
-    except SourceError as error:
-        stop(error.oneline())
-    return referenced.files()
-
-
 # A Typst process stays up between builds (manuscript.typst_server, 30 minutes after the last
-# one), so a rebuild lays out only what changed: about 0.8 s less. Off with
-#   snakemake --cores 4 thesis.pdf --config typst_server=false
-TYPST_SERVER = "--typst-server" if config["typst_server"] else ""
+# one), so a rebuild lays out only what changed. Off with --config typst_server=false.
 
 
 rule thesis:
@@ -56,6 +19,8 @@ rule thesis:
         staged("thesis.pdf"),
     log:
         "logs/thesis.log",
+    params:
+        typst_server="--typst-server" if config["typst_server"] else "",
     shell:
-        "{PYTHON} -m manuscript.build --metadata {input.metadata} --output {output} {TYPST_SERVER} "
-        "{input.chapters} 2> >(tee {log} >&2)"
+        "python -m manuscript.build --metadata {input.metadata} --output {output}"
+        " {params.typst_server} {input.chapters} 2> >(tee {log} >&2)"

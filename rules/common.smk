@@ -1,0 +1,175 @@
+# Shared by every file under rules/ -- the checked settings, the experiment set, the names each
+# wildcard may take, and the functions the rules call. The other files hold only rules.
+import gc
+import json
+import os
+import re
+import shlex
+import sys
+import threading
+from glob import glob
+from pathlib import Path
+
+from experiments.config import (
+    STACKED_MODELS,
+    ConfigError,
+    config_hash,
+    load_experiment_set,
+    summary_settings,
+    trial_settings,
+)
+from experiments.devices import gpu_slots_per_trial
+from experiments.workflow_config import checked_workflow_config
+from manuscript.cache import Cache
+from manuscript.errors import SourceError
+from manuscript.scan import check_producible, scan
+
+# Snakemake's start leaves some 80,000 objects that live as long as the process; the garbage
+# collector would scan them again at each collection and at exit, a third of a second of every
+# run. Frozen, they are left alone.
+gc.freeze()
+
+
+def stop(error):
+    """End the run with one line naming what is wrong (a WorkflowError would add a traceback)."""
+    sys.exit(f"error: {' '.join(str(error).split())}")
+
+
+try:  # an unknown key or bad value, in the file or in --config, is an error, not ignored
+    config.update(checked_workflow_config(config, "config/config.yaml"))
+    EXPERIMENTS = load_experiment_set(
+        config["experiments_file"]
+    )  # name -> validated config
+    # One GPU job at a time: with the profile's `resources: gpu=1`, CUDA trials run one by one.
+    GPUS_PER_TRIAL = gpu_slots_per_trial(config["device"])
+except (ConfigError, ValueError) as error:
+    stop(error)
+
+# Jobs run the packages with the interpreter that runs Snakemake, so an unactivated
+# .venv/bin/snakemake still uses the project's environment: `python` in a command is that one.
+shell.prefix(
+    f'set -euo pipefail; python() {{{{ {shlex.quote(sys.executable)} "$@"; }}}}; '
+)
+
+# figure name -> experiment that declares it (names are unique across the set: the loader checks)
+FIGURE_EXPERIMENT = {
+    figure: name for name, cfg in EXPERIMENTS.items() for figure in cfg["figures"]
+}
+# With trial_jobs=experiment, an experiment whose networks stack trains all its seeds in one job;
+# the others keep one job per seed, so their seeds still run in parallel.
+TOGETHER = [
+    name
+    for name, cfg in EXPERIMENTS.items()
+    if config["trial_jobs"] == "experiment" and cfg["model"]["name"] in STACKED_MODELS
+]
+APART = [name for name in EXPERIMENTS if name not in TOGETHER]
+# Experiments that prune channels also time inference of their dense, narrow and masked nets.
+TIMED = [
+    name for name, cfg in EXPERIMENTS.items() if "channel_ratios" in cfg["pruning"]
+]
+
+# Hand-made diagrams: diagrams/style.typ and diagrams/_*.typ are shared by every drawing.
+DIAGRAM_LIBRARIES = sorted(glob("diagrams/style.typ") + glob("diagrams/_*.typ"))
+DIAGRAMS = sorted(
+    Path(p).stem for p in glob("diagrams/*.typ") if p not in DIAGRAM_LIBRARIES
+)
+if set(DIAGRAMS) & set(FIGURE_EXPERIMENT):
+    name = sorted(set(DIAGRAMS) & set(FIGURE_EXPERIMENT))[0]
+    stop(
+        f"diagrams/{name}.typ: figures/{name}.pdf is also an experiment's figure; rename one"
+    )
+
+CHAPTERS = sorted(glob("chapters/*.md"))
+
+
+def staged(path):
+    """Where a job that an edit can make fail writes `path`; rules/publish.smk copies it to its
+    place once the job has succeeded, so a failure never deletes the last good file."""
+    return f"build/staged/{path}"
+
+
+def one_of(names):
+    """A wildcard pattern matching exactly these names (and nothing when there are none)."""
+    return "|".join(re.escape(name) for name in sorted(names)) or "(?!)"
+
+
+def seed_rounds(wildcards):
+    """The per-seed rounds.csv of every seed the experiment declares."""
+    seeds = EXPERIMENTS[wildcards.experiment]["seeds"]
+    return [f"results/{wildcards.experiment}/seeds/{seed}/rounds.csv" for seed in seeds]
+
+
+def trial_hash(wildcards):
+    return config_hash(trial_settings(EXPERIMENTS[wildcards.experiment]))
+
+
+def summary_hash(wildcards):
+    return config_hash(summary_settings(EXPERIMENTS[wildcards.experiment]))
+
+
+def figure_results(wildcards):
+    """The results folder of the experiment that declares the figure."""
+    return f"results/{FIGURE_EXPERIMENT[wildcards.name]}"
+
+
+def figure_summary(wildcards):
+    return str(Path(figure_results(wildcards), "summary.json"))
+
+
+def figure_rounds(wildcards):
+    """The combined rounds.csv of every experiment the figure draws (its panels, or its own)."""
+    experiment = FIGURE_EXPERIMENT[wildcards.name]
+    panels = EXPERIMENTS[experiment]["figures"][wildcards.name].get("panels") or [
+        experiment
+    ]
+    return [f"results/{panel}/rounds.csv" for panel in panels]
+
+
+def figure_spec(wildcards):
+    """The figure's spec as canonical text: editing it (and only it) redraws the figure."""
+    experiment = EXPERIMENTS[FIGURE_EXPERIMENT[wildcards.name]]
+    return json.dumps(experiment["figures"][wildcards.name], sort_keys=True)
+
+
+def _workflow_makes(path):
+    """True for files that exist or that a rule of this workflow produces."""
+    parts = path.split("/")
+    if os.path.exists(path):
+        return True
+    if len(parts) == 2 and parts[0] == "figures" and path.endswith(".pdf"):
+        name = parts[1][: -len(".pdf")]
+        return name in FIGURE_EXPERIMENT or name in DIAGRAMS  # rules figure and diagram
+    if len(parts) != 3 or parts[0] != "results":
+        return False
+    experiment, name = parts[1], parts[2]
+    return (experiment in EXPERIMENTS and name in ("rounds.csv", "summary.json")) or (
+        experiment in TIMED and name == "inference.csv"
+    )
+
+
+def referenced_by_chapters(wildcards):
+    """The files the chapters show, scanned only when the thesis is part of the plan; a
+    reference no rule can make stops the plan at its chapter line."""
+    try:
+        referenced = scan(CHAPTERS, cache=Cache("build/cache"))
+        check_producible(referenced, CHAPTERS, _workflow_makes)
+    except SourceError as error:
+        stop(error.oneline())
+    return referenced.files()
+
+
+def published_paths():
+    """Every single file rule publish makes (figures and experiments have rules of their own)."""
+    paths = ["thesis.pdf", *[f"figures/{name}.pdf" for name in DIAGRAMS]]
+    paths += [f"results/{experiment}/inference.csv" for experiment in TIMED]
+    return "|".join(map(re.escape, paths))
+
+
+def cancel_pending_timers():
+    """Snakemake's job-rate limiter (--max-jobs-per-timespan) starts a timer when it submits
+    jobs, and the process cannot exit before it fires: up to a second after a job as short as a
+    text-only thesis rebuild. Once the workflow is over there is nothing left to pace.
+    """
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()
