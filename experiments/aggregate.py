@@ -3,7 +3,7 @@
 Command line (the ``aggregate`` rule calls it)::
 
     python -m experiments.aggregate --experiments-file F --experiment E --out results/E \
-        results/E/seeds/*/rounds.csv
+        [--log FILE] results/E/seeds/*/rounds.csv
 
 writes ``results/E/rounds.csv`` (every input row, sorted by method, seed, round) and
 ``results/E/summary.json``.  Every statistic is an object ``{"mean", "std", "n"}`` over seeds,
@@ -60,7 +60,8 @@ import sys
 import time
 from pathlib import Path
 
-from experiments.atomic import write_text
+from experiments.atomic import write_all
+from experiments.console import Console, guarded
 from experiments.config import ConfigError, experiment_config
 from experiments.provenance import collect_provenance
 from experiments.rounds import AggregateError, combine, read_trial_provenance
@@ -202,10 +203,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", required=True, type=Path,
                         help="folder for rounds.csv and summary.json")
     parser.add_argument("rounds", nargs="+", type=Path, help="per-seed rounds.csv files")
+    parser.add_argument("--log", type=Path, default=None, metavar="FILE",
+                        help="detail goes to FILE; stderr gets errors only")
     return parser.parse_args(argv)
 
 
-def run(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace, log=lambda line: None) -> None:
     """Read, check, combine and write; raises AggregateError or ConfigError on bad input."""
     started = time.monotonic()
     cfg = experiment_config(args.experiments_file, args.experiment)
@@ -218,18 +221,25 @@ def run(args: argparse.Namespace) -> None:
         experiment=args.experiment, rule="aggregate", config_file=str(args.experiments_file),
         config=cfg, seeds=seeds, device=trial_devices(trials),
         wall_time_s=time.monotonic() - started)
-    write_text(args.out / "rounds.csv", rounds_csv_text(columns, rows))
-    write_text(args.out / "summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    # Both or neither: a summary never sits beside the rows of another run.
+    write_all([(args.out / "rounds.csv", rounds_csv_text(columns, rows).encode("utf-8")),
+               (args.out / "summary.json",
+                (json.dumps(summary, indent=2, allow_nan=False) + "\n").encode("utf-8"))])
+    log(f"aggregate: {len(rows)} rows of {len(args.rounds)} seed file(s) -> "
+        f"{args.out / 'rounds.csv'}, {args.out / 'summary.json'}")
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit status 0 done, 1 bad input or a file that cannot be read or written (one line)."""
     args = parse_args(argv)
-    try:
-        run(args)
-    except (AggregateError, ConfigError) as error:
-        print(f"aggregate: error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    console = Console("aggregate")
+
+    def body() -> int:
+        console.open_log(args.log)
+        run(args, console.log)
+        return 0
+
+    return guarded(console, body, (AggregateError, ConfigError), 1)
 
 
 if __name__ == "__main__":

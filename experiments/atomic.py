@@ -1,6 +1,12 @@
 """Atomic file writes: every output is written to a temporary file in the same directory and then
 moved into place with ``os.replace``, so a reader (or a rerun after a crash) sees either the old
-file or the complete new one, never a half-written file."""
+file or the complete new one, never a half-written file.
+
+A write that fails (permission denied, a full disk) removes its temporary file and raises an
+``OSError`` whose ``filename`` is the output it was writing, so that a command line can report
+``PATH: reason``. A process killed outright leaves its temporary file behind; the next write of
+the same output removes it (``sweep``).
+"""
 
 from __future__ import annotations
 
@@ -8,29 +14,74 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+# mkstemp's random part: 8 characters from this alphabet (tempfile._RandomNameSequence).
+_TEMP_PART = r"[a-z0-9_]{8}"
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically, creating parent directories. Returns the path."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    return write_all([(path, data)])[0]
+
+
+def write_all(outputs: Sequence[tuple[str | os.PathLike, bytes]]) -> list[Path]:
+    """Write several files all or nothing: every temporary file is written before any is moved
+    into place, so a full disk or a refused permission leaves every old file as it was."""
+    staged: list[tuple[str, Path]] = []
+    try:
+        for path, data in outputs:
+            target = Path(path)
+            staged.append((_stage(target, data), target))
+        for tmp_name, target in staged:
+            _named(os.replace, target, tmp_name, target)
+    finally:
+        # Also on KeyboardInterrupt: never leave temporary files behind.
+        for tmp_name, _ in staged:
+            Path(tmp_name).unlink(missing_ok=True)
+    return [target for _, target in staged]
+
+
+def _stage(target: Path, data: bytes) -> str:
+    """A complete temporary copy of ``data`` beside ``target``; its name."""
+    _named(target.parent.mkdir, target, parents=True, exist_ok=True)
+    sweep(target)
     # The temporary file lives in the target's directory so os.replace never crosses filesystems.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp_name = _named(tempfile.mkstemp, target, prefix=f".{target.name}.", suffix=".tmp",
+                          dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
+            _named(handle.write, target, data)
+            _named(handle.flush, target)
+            _named(os.fsync, target, handle.fileno())
     except BaseException:
-        # Also on KeyboardInterrupt: never leave temporary files behind.
         Path(tmp_name).unlink(missing_ok=True)
         raise
-    return target
+    return tmp_name
+
+
+def _named(call, target: Path, *args, **kwargs):
+    """``call(*args, **kwargs)``; an OSError it raises names ``target`` (a write to a full disk
+    names no file at all, and a temporary name would mean nothing to the user)."""
+    try:
+        return call(*args, **kwargs)
+    except OSError as err:
+        if err.filename is not None and not str(err.filename).endswith(".tmp"):
+            raise  # already names the file at fault (e.g. a parent folder that cannot be made)
+        raise OSError(err.errno, err.strerror or str(err), str(target)) from None
+
+
+def sweep(target: Path) -> None:
+    """Remove temporary files that a killed earlier write of ``target`` left behind."""
+    if not target.parent.is_dir():
+        return
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.{_TEMP_PART}\.tmp")
+    for leftover in target.parent.iterdir():
+        if pattern.fullmatch(leftover.name):
+            leftover.unlink(missing_ok=True)
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
@@ -38,15 +89,18 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
+def json_bytes(obj: Any) -> bytes:
+    """``obj`` as indented, key-sorted JSON (stable bytes for equal objects)."""
+    return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
 def write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Write ``obj`` as indented, key-sorted JSON (stable bytes for equal objects)."""
-    return write_text(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    """Write ``obj`` as indented, key-sorted JSON, atomically."""
+    return write_bytes(path, json_bytes(obj))
 
 
-def write_csv(
-    path: str | os.PathLike, rows: Iterable[Mapping[str, Any]], fieldnames: Sequence[str]
-) -> Path:
-    """Write ``rows`` (dicts keyed by ``fieldnames``) as CSV with a header, atomically.
+def csv_bytes(rows: Iterable[Mapping[str, Any]], fieldnames: Sequence[str]) -> bytes:
+    """``rows`` (dicts keyed by ``fieldnames``) as CSV with a header.
 
     Floats are written with ``repr`` (shortest round-trip form) so reading them back is exact.
     """
@@ -55,7 +109,14 @@ def write_csv(
     writer.writeheader()
     for row in rows:
         writer.writerow(dict(row))
-    return write_text(path, buffer.getvalue())
+    return buffer.getvalue().encode("utf-8")
+
+
+def write_csv(
+    path: str | os.PathLike, rows: Iterable[Mapping[str, Any]], fieldnames: Sequence[str]
+) -> Path:
+    """Write ``rows`` as CSV with a header (see ``csv_bytes``), atomically."""
+    return write_bytes(path, csv_bytes(rows, fieldnames))
 
 
 def write_torch(path: str | os.PathLike, obj: Any) -> Path:

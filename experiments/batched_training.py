@@ -35,7 +35,7 @@ from experiments.data import Dataset, Split
 from experiments.masks import Mask
 from experiments.seeding import derive_seed, generator
 from experiments.stacked import LinearChain, linear_chain
-from experiments.training import (EvalPoint, StateDict, TrainResult, build_optimizer,
+from experiments.training import (Diverged, EvalPoint, StateDict, TrainResult, build_optimizer,
                                   check_finite, lr_factor, train)
 
 # Share of the free device memory one stack may plan to use; the rest is headroom for the
@@ -72,14 +72,26 @@ def train_jobs(jobs: list[TrainJob], build: Callable[[], nn.Module], dataset: Da
     model = build()
     chain = linear_chain(model) if stack else None
     if chain is None:
-        return [_train_alone(build(), job, dataset, cfg) for job in jobs]
+        return [_numbered(k, _train_alone, build(), job, dataset, cfg)
+                for k, job in enumerate(jobs)]
     device = next(model.parameters()).device
     size = models_per_stack(model, dataset, cfg, device)
     size = min(size, max_models) if max_models else size
     results: list[TrainResult] = []
     for start in range(0, len(jobs), size):
-        results += _StackedRun(chain, jobs[start:start + size], dataset, cfg, device).run()
+        stack = _StackedRun(chain, jobs[start:start + size], dataset, cfg, device)
+        results += _numbered(start, stack.run)
     return results
+
+
+def _numbered(first: int, call: Callable, *args):
+    """``call(*args)``, whose Diverged error says which of ``jobs`` diverged: the caller reports
+    that network's method, seed and round."""
+    try:
+        return call(*args)
+    except Diverged as err:
+        err.model = first + (err.model or 0)
+        raise
 
 
 def _train_alone(model: nn.Module, job: TrainJob, dataset: Dataset, cfg: dict) -> TrainResult:
@@ -141,8 +153,8 @@ class _StackedRun:
         cut = len(val) * 2 * len(self.jobs)
         val_loss, val_acc = self._means(read[:cut], self.dataset.val)
         _, test_acc = self._means(read[cut:], self.dataset.test)
-        for loss in val_loss:
-            check_finite(loss, iteration)
+        for k, loss in enumerate(val_loss):
+            check_finite(loss, iteration, k)
         return [EvalPoint(iteration, val_loss[k], val_acc[k], test_acc[k])
                 for k in range(len(self.jobs))]
 

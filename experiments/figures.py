@@ -3,7 +3,7 @@
 Command line (the ``figure`` rule calls it)::
 
     python -m experiments.figures --experiments-file F --figure NAME --results results/E \
-        --out figures/NAME.pdf
+        --out figures/NAME.pdf [--log FILE]
 
 writes the vector PDF and, beside it, ``figures/NAME.provenance.json``: the provenance block
 (rule ``"figure"``) plus ``"figure"``, ``"kind"`` and ``"sources"`` (the files read).  The device
@@ -45,8 +45,9 @@ from matplotlib.figure import Figure
 
 from experiments.aggregate import dense_rows, group_rounds, stat
 from experiments.rounds import AggregateError, read_rounds
-from experiments.atomic import write_bytes, write_text
+from experiments.atomic import write_all
 from experiments.config import ConfigError, find_figure, load_experiment_set
+from experiments.console import Console, guarded
 from experiments.plots import lth, structured, supermask
 from experiments.plots.axes import FigureData, density_ticks  # noqa: F401 (tests use density_ticks)
 from experiments.plots.style import FIGURE_SIZE_IN, METHOD_STYLES, PDF_METADATA, RC_PARAMS
@@ -146,7 +147,8 @@ def device_of_results(summary_json: Path) -> str:
         raise FigureError(f"{summary_json}: no readable provenance device ({error})") from None
 
 
-def make_figure(experiments_file: Path, name: str, results: Path, out: Path) -> None:
+def make_figure(experiments_file: Path, name: str, results: Path, out: Path,
+                log=lambda line: None) -> None:
     """Look the figure up, draw it to ``out`` and write its provenance beside it.
 
     ``results`` is the declaring experiment's folder; a kind with panels reads the folders of
@@ -166,7 +168,7 @@ def make_figure(experiments_file: Path, name: str, results: Path, out: Path) -> 
                                        experiments_file, experiments[source])
               for source in sources}
     drawn = panels if kind.panels else panels[experiment]
-    write_bytes(out, render_pdf(kind, drawn, name))
+    pdf = render_pdf(kind, drawn, name)
     summary_json = results / "summary.json"
     files = [str(results.parent / source / "rounds.csv") for source in sources]
     files += [str(summary_json)] if summary_json.exists() else []
@@ -174,7 +176,10 @@ def make_figure(experiments_file: Path, name: str, results: Path, out: Path) -> 
         experiment=experiment, rule="figure", config_file=str(experiments_file), config=cfg,
         seeds=panels[experiment].seeds, device=device_of_results(summary_json))
     provenance.update({"figure": name, "kind": kind_name, "sources": files})
-    write_text(provenance_path(out), json.dumps(provenance, indent=2, allow_nan=False) + "\n")
+    record = json.dumps(provenance, indent=2, allow_nan=False) + "\n"
+    # Both or neither: a figure never sits beside another drawing's provenance.
+    write_all([(out, pdf), (provenance_path(out), record.encode("utf-8"))])
+    log(f"figures: {name} ({kind_name}) from {', '.join(files)} -> {out}")
 
 
 def panel_experiments(spec: dict, kind: FigureKind, experiment: str, experiments: dict,
@@ -204,17 +209,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--figure", required=True, help="figure name declared in the set")
     parser.add_argument("--results", required=True, type=Path, help="results/EXPERIMENT folder")
     parser.add_argument("--out", required=True, type=Path, help="figures/NAME.pdf")
+    parser.add_argument("--log", type=Path, default=None, metavar="FILE",
+                        help="detail (and library warnings) goes to FILE; stderr gets errors only")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit status 0 done, 1 bad input or a file that cannot be read or written (one line)."""
     args = parse_args(argv)
-    try:
-        make_figure(args.experiments_file, args.figure, args.results, args.out)
-    except (FigureError, AggregateError, ConfigError) as error:
-        print(f"figures: error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    console = Console("figures")
+
+    def body() -> int:
+        console.open_log(args.log)
+        make_figure(args.experiments_file, args.figure, args.results, args.out, console.log)
+        return 0
+
+    return guarded(console, body, (FigureError, AggregateError, ConfigError), 1)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     python -m experiments.inference --experiments-file F --experiment E
                                     --out results/E/inference.csv [--device auto|cpu|cuda]
-                                    [--threads N] [--repeats N]
+                                    [--threads N] [--repeats N] [--log FILE]
 
 For the experiment's model and each of its ``pruning.channel_ratios`` it times
 
@@ -24,7 +24,8 @@ number of stored non-zeros do. So this needs no trial state: the networks are fr
 initialised. The structured network's shape depends on the ratio alone (L1 pruning removes the
 same fraction of every layer), and the masked network keeps the same number of weights, placed
 by initial rather than trained magnitudes. Exit status: 0 done, 2 bad input (one line on
-stderr). The CSV is written atomically.
+stderr: what and where, no traceback; also for a file that cannot be written), 130
+interrupted. The CSV is written atomically; ``--log FILE`` takes the detail (library warnings).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from torch import nn
 
 from experiments import atomic, flops
 from experiments.config import ConfigError, experiment_config
+from experiments.console import Console, guarded
 from experiments.data import NUM_CLASSES
 from experiments.masks import (Mask, apply_mask, dense_mask, density, prunable_weights,
                                prune_smallest_global)
@@ -191,24 +193,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--repeats", type=int, default=30, help="timings per network and batch")
+    parser.add_argument("--log", type=Path, default=None, metavar="FILE",
+                        help="detail (and library warnings) goes to FILE; stderr gets errors only")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        cfg = experiment_config(args.experiments_file, args.experiment)
-        if args.repeats < 2:
-            raise InferenceError(f"--repeats must be >= 2, got {args.repeats}")
-        if args.threads is not None and args.threads < 1:
-            raise InferenceError(f"--threads must be >= 1, got {args.threads}")
-        device = _device(args.device)
-        configure_torch(device, args.threads)
-        rows = measure(cfg, device, args.repeats)
-    except (ConfigError, ModelSpecError, InferenceError, StructureError) as err:
-        print(f"inference: error: {' '.join(str(err).split())}", file=sys.stderr)
-        return 2
+    console = Console("inference")
+    return guarded(console, lambda: _run(args, console),
+                   (ConfigError, ModelSpecError, InferenceError, StructureError), 2)
+
+
+def _run(args: argparse.Namespace, console: Console) -> int:
+    cfg = experiment_config(args.experiments_file, args.experiment)
+    if args.repeats < 2:
+        raise InferenceError(f"--repeats must be >= 2, got {args.repeats}")
+    if args.threads is not None and args.threads < 1:
+        raise InferenceError(f"--threads must be >= 1, got {args.threads}")
+    device = _device(args.device)
+    console.open_log(args.log)  # only now: a refused command writes nothing
+    configure_torch(device, args.threads)
+    rows = measure(cfg, device, args.repeats)
     atomic.write_csv(args.out, rows, FIELDS)
+    console.log(f"inference: {len(rows)} timings on {device} -> {args.out}")
     return 0
 
 

@@ -187,9 +187,18 @@ def _evaluate_point(model: nn.Module, dataset: Dataset, cfg: dict, iteration: in
     return EvalPoint(iteration=iteration, val_loss=val_loss, val_acc=val_acc, test_acc=test_acc)
 
 
-def check_finite(val_loss: float, iteration: int) -> None:
-    """FloatingPointError when training diverged. Checked at evaluations rather than every step:
+class Diverged(FloatingPointError):
+    """Training diverged: the validation loss is no longer finite. ``model`` is the network's
+    position among the jobs trained together (batched_training.train_jobs); None alone."""
+
+    def __init__(self, val_loss: float, iteration: int, model: int | None = None):
+        super().__init__(f"validation loss is {val_loss} at iteration {iteration}: "
+                         "training diverged (lower the learning rate?)")
+        self.val_loss, self.iteration, self.model = val_loss, iteration, model
+
+
+def check_finite(val_loss: float, iteration: int, model: int | None = None) -> None:
+    """Diverged when training diverged. Checked at evaluations rather than every step:
     reading the loss each step would stall a GPU."""
     if not math.isfinite(val_loss):
-        raise FloatingPointError(f"validation loss is {val_loss} at iteration {iteration}: "
-                                 "training diverged (lower the learning rate?)")
+        raise Diverged(val_loss, iteration, model)

@@ -4,6 +4,7 @@
                                 [--seed S2 ... --out 'results/E/seeds/{seed}']
                                 [--device auto|cpu|cuda] [--data-root data] [--threads N]
                                 [--one-at-a-time] [--max-models N] [--stop-after-rounds N]
+                                [--log FILE]
 
 Seeds given together train side by side (experiments/trials.py): the networks that rounds of
 every seed need at the same time train as one stacked network, as many as fit in memory (or
@@ -11,9 +12,15 @@ every seed need at the same time train as one stacked network, as many as fit in
 Once every method of a seed has finished it writes ``OUT/provenance.json`` (wall time of this
 invocation) and then ``OUT/rounds.csv`` (one row per (method, round); columns ROW_FIELDS), both
 atomically.
-``--threads`` sets torch's CPU threads (torch's default when absent). Progress, one line per
-round, goes to stderr. Exit status: 0 done, 2 bad input (one line on stderr), 3 stopped by
-``--stop-after-rounds``. Everything else lives in ``OUT/state/``:
+``--threads`` sets torch's CPU threads (torch's default when absent). Progress goes to stderr,
+one line per finished round: experiment, seed, method, round, density, test accuracy, the
+round's time, then rounds done of all the job's rounds (every method and seed), time elapsed and
+an estimate of the time left. ``--log FILE`` sends everything else (resume notes, redone rounds,
+library warnings) to FILE, which also gets the progress lines; without it all goes to stderr.
+Exit status: 0 done, 2 bad input, a diverging run, a file that cannot be read or written (one
+line on stderr: what and where, no traceback), 3 stopped by ``--stop-after-rounds``, 130
+interrupted. Nothing is written before the arguments (config, device, seeds) are checked.
+Everything else lives in ``OUT/state/``:
 
     trial.json                        experiment, seed, settings hash and device kind
     init.pt                           theta_0, the initial weights (state dict)
@@ -28,6 +35,13 @@ file exists and redoes the rest (state made under other dataset/model/training/p
 discarded first). Each round depends only on files written before its row and on seeds derived from
 the trial seed (see experiments/seeding.py), so a run killed at any moment ends, once rerun, with
 the same masks and rows, bit for bit, as an uninterrupted run (same device and thread count).
+
+Unreadable state (a truncated or empty file: a full disk, a copy cut short) is redone, for the
+same reason: a row file that cannot be read is deleted when the trial starts, so its round runs
+again; a mask or weights file is deleted when a round fails to read it, and the finished round
+that wrote it runs again (and, when that round needs weights deleted since, the round before it);
+theta_0 is made again from the seed. Each redone round is one log line. An unreadable
+``trial.json`` stops the trial instead: it cannot say whose state the folder holds.
 """
 
 from __future__ import annotations
@@ -44,6 +58,7 @@ from torch import nn
 from experiments import atomic
 from experiments import flops
 from experiments.config import ConfigError, experiment_config, round_count
+from experiments.console import Console, guarded
 from experiments.data import (Dataset, DatasetFormatError, DatasetSpecError, DatasetUnavailable,
                               load_dataset)
 from experiments.masks import Mask, dense_mask, density, layer_kinds, magnitude_prune
@@ -55,7 +70,8 @@ from experiments.seeding import TrialSeeds, configure_torch, resolve_device
 from experiments.batched_training import TrainJob
 from experiments.training import StateDict, state_snapshot
 from experiments.trial_state import TrialError, TrialState, load_torch, state_identity
-from experiments.trials import MissingState, Scheduler, Unit
+from experiments.progress import Progress
+from experiments.trials import CorruptState, MissingState, Scheduler, Unit, UnitDiverged
 
 # rounds.csv columns: which round, then what TrainResult.metrics() measured in it.
 KEY_FIELDS = ("method", "seed", "round", "density")
@@ -80,8 +96,8 @@ class Trial:
     """What a method's ``run_round`` works with: config, seeds, data, state and training."""
 
     def __init__(self, experiment: str, cfg: dict, seed: int, dataset: Dataset,
-                 state: TrialState, device: torch.device):
-        self.experiment, self.cfg, self.seed = experiment, cfg, seed
+                 state: TrialState, device: torch.device, log: Callable[[str], None] = print):
+        self.experiment, self.cfg, self.seed, self.log = experiment, cfg, seed, log
         self.seeds = TrialSeeds(seed)
         self.dataset, self.state, self.device = dataset, state, device
         model = self.build_model(self.seeds.init)
@@ -103,13 +119,40 @@ class Trial:
         return model.to(self.device)
 
     def initial_weights(self) -> StateDict:
-        """theta_0, made once from the init seed and kept in ``state/init.pt``."""
+        """theta_0, made once from the init seed and kept in ``state/init.pt`` (made again, the
+        same, when that file is unreadable)."""
         if self._initial is None:
             path = self.state.root / "init.pt"
-            if not path.exists():
-                atomic.write_torch(path, state_snapshot(self.build_model(self.seeds.init)))
-            self._initial = load_torch(path)
+            try:
+                self._initial = self._load_initial(path)
+            except CorruptState as err:
+                self.log(f"{self.tag()} {err}: made again from the seed")
+                self._initial = self._load_initial(path)
         return self._initial
+
+    def _load_initial(self, path: Path) -> StateDict:
+        if not path.exists():
+            atomic.write_torch(path, state_snapshot(self.build_model(self.seeds.init)))
+        return load_torch(path)
+
+    def tag(self) -> str:
+        """How log lines name this trial."""
+        return f"[{self.experiment} seed {self.seed}]"
+
+    def producer(self, path: Path) -> tuple[str, int] | None:
+        """(method, round) of the round of this trial that writes ``path``, if it is one of the
+        trial's rounds or one with a row (slimming's dense network)."""
+        key = self.state.producer(path)
+        if key is None or key in self.units() or self.state.has_row(*key):
+            return key
+        return None
+
+    def undo(self, method: str, round_index: int, why: str) -> bool:
+        """Make a finished round not done, so that it runs again; True if it is one of the
+        trial's rounds (else its user makes it again, as slimming's dense network)."""
+        self.state.delete_row(method, round_index)
+        self.log(f"{self.tag()} redoing {method} round {round_index}: {why}")
+        return (method, round_index) in self.units()
 
     def dense_mask(self) -> Mask:
         """A mask keeping every weight (a fresh copy: callers may keep it)."""
@@ -168,28 +211,38 @@ def run_trial(experiment: str, cfg: dict, seed: int, out: Path, **options) -> li
 def run_trials(experiment: str, cfg: dict, seeds: list[int], outs: list[Path], *,
                device: torch.device, data_root: Path,
                after_round: Callable[[str, int], None] | None = None,
-               log: Callable[[str], None] | None = None, stack: bool = True,
+               log: Callable[[str], None] | None = None,
+               progress: Callable[[str], None] | None = None, stack: bool = True,
                max_models: int | None = None) -> list[list[dict]]:
     """Run (or resume) every round of every method of each seed's trial, training side by side;
     returns each trial's rows in execution order.
 
-    ``after_round(method, round)`` is called after each newly finished round; raising
-    ``StopTrial`` from it ends the run early, as if it had been killed there.
+    ``log`` gets the detail, ``progress`` one line per finished round with the time the job
+    has left (both default to stderr). ``after_round(method, round)`` is called after each newly
+    finished round; raising ``StopTrial`` from it ends the run early, as if killed there.
     """
-    log = log or (lambda line: print(line, file=sys.stderr, flush=True))
+    log = log or _to_stderr
+    progress = progress or _to_stderr
     dataset = load_dataset(cfg["dataset"], data_root, device, seeds[0])  # the same for all seeds
     trials = [_open_trial(experiment, cfg, seed, Path(out), dataset, device, log)
               for seed, out in zip(seeds, outs)]
     units = [Unit(trial, method, r) for trial in trials for method, r in trial.units()
              if not trial.state.has_row(method, r)]
+    job = Progress(sum(len(trial.units()) for trial in trials))
 
     def finish(unit: Unit, outcome: tuple) -> None:
-        _finish_round(unit, outcome, log)
+        row = _finish_round(unit, outcome)
+        progress(f"{round_line(unit, row)} | {job.after_round(len(scheduler.units))}")
         if after_round is not None:
             after_round(unit.method, unit.round_index)
 
-    Scheduler(units, finish, stack=stack, max_models=max_models).run()
+    scheduler = Scheduler(units, finish, stack=stack, max_models=max_models)
+    scheduler.run()
     return [trial.rows() for trial in trials]
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _open_trial(experiment: str, cfg: dict, seed: int, out: Path, dataset: Dataset,
@@ -197,12 +250,14 @@ def _open_trial(experiment: str, cfg: dict, seed: int, out: Path, dataset: Datas
     state = TrialState(out / "state")
     if state.claim(state_identity(experiment, cfg, seed, device)):
         log(f"[{experiment} seed {seed}] discarded {state.root}: made with other settings")
-    trial = Trial(experiment, cfg, seed, dataset, state, device)
+    trial = Trial(experiment, cfg, seed, dataset, state, device, log)
+    for method, round_index, why in state.discard_unreadable_rows():
+        log(f"{trial.tag()} redoing {method} round {round_index}: {why}")
     trial.initial_weights()
     units = trial.units()
     done = sum(state.has_row(method, r) for method, r in units)
     if done:
-        log(f"[{experiment} seed {seed}] resuming: {done} of {len(units)} rounds already done")
+        log(f"{trial.tag()} resuming: {done} of {len(units)} rounds already done")
     return trial
 
 
@@ -212,8 +267,8 @@ def method_rounds(method: str, cfg: dict) -> list[int]:
     return rounds(cfg) if rounds is not None else list(range(round_count(cfg) + 1))
 
 
-def _finish_round(unit: Unit, outcome: tuple[Mask, dict], log: Callable[[str], None]) -> None:
-    """Save a finished round's mask and row (the row last: it marks the round done)."""
+def _finish_round(unit: Unit, outcome: tuple[Mask, dict]) -> dict:
+    """Save a finished round's mask and row (the row last: it marks the round done); the row."""
     trial, mask, metrics = unit.trial, *outcome
     # A method that changes the architecture (structured pruning) reports its own size.
     size = trial.size_metrics(mask)
@@ -225,9 +280,15 @@ def _finish_round(unit: Unit, outcome: tuple[Mask, dict], log: Callable[[str], N
            "density": density(mask), **metrics, **size}
     trial.state.save_mask(unit.method, unit.round_index, mask)
     trial.state.save_row(unit.method, unit.round_index, row)
-    log(f"[{trial.experiment} seed {trial.seed}] {unit.method} round {unit.round_index}/"
-        f"{round_count(trial.cfg)} density {row['density']:.3f} test_acc {row['test_acc']:.3f} "
-        f"({time.perf_counter() - unit.started:.1f}s)")
+    return row
+
+
+def round_line(unit: Unit, row: dict) -> str:
+    """Which round finished, what it reached and how long it took."""
+    trial = unit.trial
+    return (f"{trial.tag()} {unit.method} round {unit.round_index}/{round_count(trial.cfg)} "
+            f"density {row['density']:.3f} test_acc {row['test_acc']:.3f} "
+            f"({time.perf_counter() - unit.started:.1f}s)")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -248,30 +309,54 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="at most N networks per stack (default: as many as fit)")
     parser.add_argument("--stop-after-rounds", type=int, default=None, metavar="N",
                         help="stop (exit 3) after N newly finished rounds; rerun to resume")
+    parser.add_argument("--log", type=Path, default=None, metavar="FILE",
+                        help="the full log goes to FILE; stderr gets one line per finished "
+                             "round, and errors (default: everything on stderr)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    console = Console("trial")
+    return guarded(console, lambda: _run(args, console), BAD_INPUT_ERRORS, EXIT_BAD_INPUT)
+
+
+def _run(args: argparse.Namespace, console: Console) -> int:
     started = time.perf_counter()
+    cfg = experiment_config(args.experiments_file, args.experiment)
+    device, outs = _check_args(args)
+    console.open_log(args.log)  # only now: a refused command writes nothing
+    configure_torch(device, args.threads)
     try:
-        cfg = experiment_config(args.experiments_file, args.experiment)
-        device, outs = _check_args(args)
-        configure_torch(device, args.threads)
         rows = run_trials(args.experiment, cfg, args.seeds, outs, device=device,
                           data_root=args.data_root, after_round=_stopper(args.stop_after_rounds),
+                          log=console.log, progress=console.progress,
                           stack=not args.one_at_a_time, max_models=args.max_models)
     except StopTrial as stop:
-        print(f"trial: {stop}; rerun the same command to resume", file=sys.stderr)
+        console.progress(f"trial: {stop}; rerun the same command to resume")
         return EXIT_STOPPED
-    except BAD_INPUT_ERRORS as err:
-        print(f"trial: error: {' '.join(str(err).split())}", file=sys.stderr)
+    except UnitDiverged as err:
+        console.error(diverged_message(err, args.experiments_file))
         return EXIT_BAD_INPUT
     wall_time_s = time.perf_counter() - started
     for seed, out, seed_rows in zip(args.seeds, outs, rows):
-        _write_provenance(args, cfg, seed, out, device, wall_time_s)
-        atomic.write_csv(out / "rounds.csv", seed_rows, ROW_FIELDS)  # last: the declared output
+        provenance = _provenance(args, cfg, seed, device, wall_time_s)
+        # Both or neither; rounds.csv, the declared output, is moved into place last.
+        atomic.write_all([(out / "provenance.json", atomic.json_bytes(provenance)),
+                          (out / "rounds.csv", atomic.csv_bytes(seed_rows, ROW_FIELDS))])
     return 0
+
+
+def diverged_message(err: UnitDiverged, experiments_file: Path) -> str:
+    """Which network diverged, when, and the setting to change."""
+    unit, cause = err.unit, err.error
+    setting = getattr(METHODS[unit.method], "LR_SETTING", "training.lr")
+    section, _, key = setting.partition(".")
+    value = unit.trial.cfg.get(section, {}).get(key)
+    now = f" (now {value})" if value is not None else ""
+    return (f"{experiments_file}: experiment {unit.trial.experiment}, method {unit.method}, "
+            f"seed {unit.trial.seed}, round {unit.round_index}: training diverged at iteration "
+            f"{cause.iteration} (validation loss {cause.val_loss}); lower {setting}{now}")
 
 
 def _check_args(args: argparse.Namespace) -> tuple[torch.device, list[Path]]:
@@ -308,13 +393,13 @@ def _stopper(limit: int | None) -> Callable[[str, int], None] | None:
     return after_round
 
 
-def _write_provenance(args: argparse.Namespace, cfg: dict, seed: int, out: Path,
-                      device: torch.device, wall_time_s: float) -> None:
+def _provenance(args: argparse.Namespace, cfg: dict, seed: int, device: torch.device,
+                wall_time_s: float) -> dict:
     block = collect_provenance(experiment=args.experiment, rule="trial",
                                config_file=str(args.experiments_file), config=cfg,
                                seeds=[seed], device=str(device), wall_time_s=wall_time_s)
     block["trained_with_seeds"] = args.seeds  # the wall time is that of the whole run
-    atomic.write_json(out / "provenance.json", block)
+    return block
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ written atomically, and the identity that says which trial and settings they bel
 from __future__ import annotations
 
 import json
+import pickle
+import re
 import shutil
 from pathlib import Path
 
@@ -13,7 +15,12 @@ from experiments import atomic
 from experiments.config import config_hash, round_settings
 from experiments.masks import Mask
 from experiments.training import StateDict
-from experiments.trials import MissingState
+from experiments.trials import CorruptState, MissingState
+
+# Which round writes a state file: METHOD_round_RR.json / .pt / _final.pt name it; theta_k
+# (weights/rewind.pt) is saved by imp's round 0 (experiments/methods/imp.py).
+_ROUND_FILE = re.compile(r"(?P<method>.+)_round_(?P<round>\d+)(?:\.json|\.pt|_final\.pt)")
+REWIND_PRODUCER = ("imp", 0)
 
 
 class TrialError(RuntimeError):
@@ -37,7 +44,7 @@ class TrialState:
         cannot be reused, and the workflow reruns a trial exactly when its settings changed.
         """
         path = self.root / "trial.json"
-        found = _read_json(path) if path.exists() else None
+        found = _read_identity(path) if path.exists() else None
         if found is not None and _owner(found) != _owner(identity):
             raise TrialError(f"{path}: state of trial {_owner(found)}, not {_owner(identity)}; "
                              "use another --out")
@@ -54,8 +61,30 @@ class TrialState:
     def load_row(self, method: str, round_index: int) -> dict:
         path = self._path("rows", method, round_index, ".json")
         if not path.exists():
-            raise MissingState(f"{path}: missing trial state (round not run yet)")
+            raise MissingState(f"{path}: missing trial state (round not run yet)", path)
         return _read_json(path)
+
+    def delete_row(self, method: str, round_index: int) -> None:
+        self._path("rows", method, round_index, ".json").unlink(missing_ok=True)
+
+    def discard_unreadable_rows(self) -> list[tuple[str, int, str]]:
+        """Delete every row file that cannot be read, so that its round is redone; (method,
+        round, why) of each. Rows are small: reading them all at the start is cheap, and a row
+        that nothing reads until the trial ends would otherwise stop it there."""
+        discarded = []
+        for path in sorted((self.root / "rows").glob("*.json")):
+            try:
+                _read_json(path)
+            except CorruptState as err:
+                discarded.append((*self.producer(path), str(err)))
+        return discarded
+
+    def producer(self, path: Path) -> tuple[str, int] | None:
+        """(method, round) of the round that writes ``path``; None for theta_0 and trial.json."""
+        if path == self.root / "weights" / "rewind.pt":
+            return REWIND_PRODUCER
+        match = _ROUND_FILE.fullmatch(path.name)
+        return (match["method"], int(match["round"])) if match else None
 
     def save_row(self, method: str, round_index: int, row: dict) -> None:
         atomic.write_json(self._path("rows", method, round_index, ".json"), row)
@@ -97,15 +126,41 @@ def state_identity(experiment: str, cfg: dict, seed: int, device: torch.device) 
             "device": device.type}
 
 
-def _read_json(path: Path) -> dict:
+def _read_identity(path: Path) -> dict:
+    """trial.json. Unreadable, it cannot say whose state the folder holds, so it is kept and
+    nothing is deleted: the user decides."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise TrialError(f"{path}: unreadable trial state ({err}); delete it to redo") from None
+        return _read_json(path, discard=False)
+    except CorruptState as err:
+        raise TrialError(f"{err}; to redo this trial from scratch: rm -r '{path.parent}' and "
+                         "rerun the same command") from None
+
+
+def _read_json(path: Path, discard: bool = True) -> dict:
+    """A JSON state file (an OSError such as permission denied propagates as it is)."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(found, dict):
+            raise ValueError(f"a JSON {type(found).__name__}, not an object")
+        return found
+    except (ValueError, UnicodeDecodeError) as err:
+        raise _corrupt(path, err, discard) from None
 
 
 def load_torch(path: Path) -> dict:
     if not path.exists():
         raise MissingState(f"{path}: missing trial state (was a method run before its "
-                           "requirement?)")
-    return torch.load(path, map_location="cpu", weights_only=True)
+                           "requirement?)", path)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as err:
+        raise _corrupt(path, err) from None
+
+
+def _corrupt(path: Path, err: Exception, discard: bool = True) -> CorruptState:
+    """CorruptState for ``path``, with the file deleted unless asked not to (CorruptState)."""
+    # torch's messages run on over several sentences; the first says what is wrong.
+    reason = " ".join(str(err).split()).split(". ")[0] or type(err).__name__
+    if discard:
+        path.unlink(missing_ok=True)
+    return CorruptState(f"{path}: unreadable trial state ({reason})", path)

@@ -21,9 +21,11 @@ from __future__ import annotations
 import inspect
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Generator
 
 from experiments.batched_training import TrainJob, train_jobs
+from experiments.training import Diverged
 from experiments.methods import METHODS
 
 if TYPE_CHECKING:
@@ -31,7 +33,17 @@ if TYPE_CHECKING:
 
 
 class MissingState(RuntimeError):
-    """A unit needs a trial-state file that no finished unit has written (yet)."""
+    """A unit needs a trial-state file that no finished unit has written (yet); ``path`` is
+    that file when known."""
+
+    def __init__(self, message: str, path: Path | None = None):
+        super().__init__(message)
+        self.path = path
+
+
+class CorruptState(MissingState):
+    """A trial-state file could not be read; it has been deleted, so that whatever writes it
+    (the unit itself, or the finished round that wrote it) writes it again."""
 
 
 @dataclass
@@ -45,6 +57,14 @@ class Unit:
     trained: list[TrainJob] = field(default_factory=list)  # every job trained for this unit
 
 
+class UnitDiverged(RuntimeError):
+    """Training of ``unit`` diverged (``error``: the iteration and the loss)."""
+
+    def __init__(self, unit: Unit, error: Diverged):
+        super().__init__(str(error))
+        self.unit, self.error = unit, error
+
+
 @dataclass
 class Scheduler:
     """Runs ``units`` (per trial: (method, round) pairs not done yet, in execution order)."""
@@ -56,18 +76,25 @@ class Scheduler:
 
     def __post_init__(self) -> None:
         # Units come trial by trial in execution order: first appearance gives both orders.
-        method_rank = _ranks(unit.method for unit in self.units)
-        seed_rank = _ranks(unit.trial.seed for unit in self.units)
-        self.units.sort(key=lambda u: (u.round_index, method_rank[u.method], seed_rank[u.trial.seed]))
+        self._method_rank = _ranks(unit.method for unit in self.units)
+        self._seed_rank = _ranks(unit.trial.seed for unit in self.units)
+        self._sort()
+
+    def _sort(self) -> None:
+        self.units.sort(key=lambda u: (u.round_index, self._method_rank[u.method],
+                                       self._seed_rank[u.trial.seed]))
 
     def run(self) -> None:
         while self.units:
             wave = self._fill_wave()
             if not wave:
                 return  # the last units finished without training
-            results = train_jobs([unit.job for unit in wave], wave[0].trial.model_builder(),
-                                 wave[0].trial.dataset, wave[0].trial.cfg["training"],
-                                 stack=self.stack, max_models=self.max_models)
+            try:
+                results = train_jobs([unit.job for unit in wave], wave[0].trial.model_builder(),
+                                     wave[0].trial.dataset, wave[0].trial.cfg["training"],
+                                     stack=self.stack, max_models=self.max_models)
+            except Diverged as err:
+                raise UnitDiverged(wave[err.model or 0], err) from None
             for unit, result in zip(wave, results):
                 unit.trained.append(unit.job)
                 unit.job = None
@@ -87,10 +114,29 @@ class Scheduler:
                     progress = True
                 except MissingState as error:
                     missing = missing or error
+                    # A file deleted as corrupt is written again by the unit itself (tried
+                    # again at once) or by the finished round that wrote it (redone).
+                    redone = self._redo(unit, error)
+                    progress = progress or redone or isinstance(error, CorruptState)
         wave = [unit for unit in self.units if unit.job is not None]
         if self.units and not wave:
             raise missing or RuntimeError("no unit can start and none is training")
         return wave
+
+    def _redo(self, unit: Unit, error: MissingState) -> bool:
+        """Redo the finished round that wrote the file ``unit`` misses, when one did: True if a
+        round was redone. Safe because a round depends only on files written before it and on
+        seeds: done again it writes the same bytes (experiments/trial.py)."""
+        key = unit.trial.producer(error.path) if error.path is not None else None
+        pending = {(u.method, u.round_index) for u in self.units if u.trial is unit.trial}
+        if key is None or key in pending:
+            return False
+        if unit.trial.undo(*key, str(error)):
+            redone = Unit(unit.trial, *key)
+            self._method_rank.setdefault(redone.method, len(self._method_rank))
+            self.units.append(redone)
+            self._sort()
+        return True
 
     def _heads(self) -> list[Unit]:
         """The first unfinished unit of each (trial, method), in visiting order."""
@@ -104,7 +150,10 @@ class Scheduler:
 
     def _start(self, unit: Unit) -> None:
         unit.started = time.perf_counter()
-        outcome = METHODS[unit.method].run_round(unit.trial, unit.round_index)
+        try:
+            outcome = METHODS[unit.method].run_round(unit.trial, unit.round_index)
+        except Diverged as err:  # a method that trains inside run_round
+            raise UnitDiverged(unit, err) from None
         if inspect.isgenerator(outcome):
             unit.runner = outcome
             try:
@@ -120,6 +169,8 @@ class Scheduler:
             unit.job = unit.runner.send(result)
         except StopIteration as stop:
             self._done(unit, stop.value)
+        except Diverged as err:
+            raise UnitDiverged(unit, err) from None
 
     def _done(self, unit: Unit, outcome: tuple) -> None:
         self.units.remove(unit)

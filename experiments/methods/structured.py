@@ -62,6 +62,11 @@ class StructuredMethod:
     variant: str
     REQUIRES: tuple[str, ...] = ()
 
+    @property
+    def LR_SETTING(self) -> str:  # noqa: N802 (read like the modules' constant)
+        """The learning rate to look at when a round diverges (fine-tuning has its own)."""
+        return "structured.finetune_lr" if self.variant == "finetune" else "training.lr"
+
     def run_round(self, trial: Trial, round_index: int) -> tuple[Mask, dict]:
         if round_index == 0:
             return dense_round(trial, self.family)

@@ -50,10 +50,10 @@ class Recorder:
         self.starts: dict[tuple[str, int], list[dict]] = {}
         original_finish = trial_module._finish_round
 
-        def recording_finish(unit, outcome, log):
+        def recording_finish(unit, outcome):
             self.starts[(unit.method, unit.round_index)] = [
                 {k: v.clone() for k, v in job.start_weights.items()} for job in unit.trained]
-            original_finish(unit, outcome, log)
+            return original_finish(unit, outcome)
 
         monkeypatch.setattr(trial_module, "_finish_round", recording_finish)
         monkeypatch.setattr(trial_module, "load_dataset", lambda *args, **kwargs: tiny_dataset())
