@@ -37,7 +37,7 @@ rule trial:
         "python -m experiments.trial --experiments-file {params.experiments_file:q}"
         " --experiment {wildcards.experiment} {params.seeds} --out {params.out:q}"
         " --device {params.device} --data-root {params.data_root:q} --threads {threads}"
-        " > {log:q} 2>&1"
+        " --log {log:q}"
 
 
 # One rule per experiment trained together: a job's outputs are every seed's files, a list no
@@ -78,7 +78,7 @@ for experiment in TOGETHER:
             "python -m experiments.trial --experiments-file {params.experiments_file:q}"
             " --experiment {params.experiment} {params.seeds} --out {params.out:q}"
             " --device {params.device} --data-root {params.data_root:q} --threads {threads}"
-            " > {log:q} 2>&1"
+            " --log {log:q}"
 
 
 rule aggregate:
@@ -97,7 +97,7 @@ rule aggregate:
         out=staged("results/{experiment}"),
     shell:
         "python -m experiments.aggregate --experiments-file {params.experiments_file:q}"
-        " --experiment {wildcards.experiment} --out {params.out:q} {input:q} > {log:q} 2>&1"
+        " --experiment {wildcards.experiment} --out {params.out:q} {input:q} --log {log:q}"
 
 
 rule inference:
@@ -119,4 +119,4 @@ rule inference:
     shell:
         "python -m experiments.inference --experiments-file {params.experiments_file:q}"
         " --experiment {wildcards.experiment} --out {output:q} --device {params.device}"
-        " --threads {threads} > {log:q} 2>&1"
+        " --threads {threads} --log {log:q}"

@@ -21,4 +21,4 @@ rule figure:
     shell:
         "python -m experiments.figures --experiments-file {params.experiments_file:q}"
         " --figure {wildcards.name} --results {params.results:q} --out {output.pdf:q}"
-        " > {log:q} 2>&1"
+        " --log {log:q}"

@@ -37,6 +37,9 @@ def pdf_text(path: Path) -> str:
 def test_a_first_build_in_a_terminal_finishes_with_the_forks_own_thesis(forked):
     project, status, printed = forked
     assert status == 0, printed[-3000:]
+    # one progress line per finished round reaches the terminal: 2 methods x 2 seeds x 4 rounds
+    progress = [line for line in printed.splitlines() if line.startswith("[mini seed ")]
+    assert len(progress) == 16 and "left" in progress[-1], printed[-3000:]
     text = pdf_text(project / "thesis.pdf")
     assert "A Forked Thesis" in text and "own table" in text
     assert "Journal of Tiny Models" in text and "Proceedings of Forked Theses" in text
