@@ -20,9 +20,9 @@ from experiments import aggregate, atomic, figures, inference
 from .test_aggregate import EXPERIMENT_SET, TRIALS, write_rounds
 from .test_figures import EXPERIMENT_SET as FIGURE_SET, write_results
 from .test_inference import experiments_file as inference_set
-from .test_trial import DEFAULT_SET, REPO, cli
+from .test_trial import TINY_SET, REPO, cli
 
-TINY = ["--experiments-file", str(DEFAULT_SET), "--experiment", "tiny_mnist1d", "--threads", "1"]
+TINY = ["--experiments-file", str(TINY_SET), "--experiment", "tiny_mnist1d", "--threads", "1"]
 PROGRESS = re.compile(r"\[tiny_mnist1d seed (\d)\] (\w+) round (\d)/2 density (\d\.\d{3}) "
                       r"test_acc (\d\.\d{3}) \(\d+\.\ds\) \| (\d+)/30 rounds, "
                       r"\d+:\d\d elapsed, about \d+:\d\d left")

@@ -21,7 +21,7 @@ from .test_methods import toy_config
 from .test_training import tiny_dataset
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_SET = REPO / "config" / "experiments" / "default.yaml"
+TINY_SET = REPO / "tests" / "fixtures" / "tiny.yaml"  # experiments of seconds, for tests
 
 
 @pytest.fixture
@@ -155,7 +155,7 @@ def cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
 def test_cli_end_to_end_with_resume(tmp_path):
     """The real tiny MNIST-1D experiment: stopped after 4 rounds, rerun, equal to a straight run."""
     out, data = tmp_path / "seeds" / "0", tmp_path / "data"
-    common = ["--experiments-file", str(DEFAULT_SET), "--experiment", "tiny_mnist1d", "--seed", "0",
+    common = ["--experiments-file", str(TINY_SET), "--experiment", "tiny_mnist1d", "--seed", "0",
               "--out", str(out), "--device", "cpu", "--data-root", str(data), "--threads", "1"]
     stopped = cli(*common, "--stop-after-rounds", "4")
     assert stopped.returncode == 3, stopped.stderr
@@ -175,7 +175,7 @@ def test_cli_end_to_end_with_resume(tmp_path):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        cfg = experiment_config(DEFAULT_SET, "tiny_mnist1d")
+        cfg = experiment_config(TINY_SET, "tiny_mnist1d")
         straight = run_trial("tiny_mnist1d", cfg, 0, tmp_path / "straight",
                              device=torch.device("cpu"), data_root=data, log=lambda line: None)
     finally:
@@ -190,7 +190,7 @@ def test_cli_end_to_end_with_resume(tmp_path):
     (["--experiment", "tiny_mnist1d", "--seed", "-1"], "--seed must be >= 0"),
 ])
 def test_cli_bad_input_is_one_line(tmp_path, capsys, args, expected):
-    base = {"--experiments-file": str(DEFAULT_SET), "--seed": "0", "--out": str(tmp_path / "o")}
+    base = {"--experiments-file": str(TINY_SET), "--seed": "0", "--out": str(tmp_path / "o")}
     for flag in args[::2]:
         base.pop(flag, None)
     flat = [item for pair in base.items() for item in pair]
@@ -201,7 +201,7 @@ def test_cli_bad_input_is_one_line(tmp_path, capsys, args, expected):
 
 def test_cli_bad_config_names_file_and_line(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(DEFAULT_SET.read_text().replace("iterations: 20,", "iterations: 20, iters: 3,"))
+    bad.write_text(TINY_SET.read_text().replace("iterations: 20,", "iterations: 20, iters: 3,"))
     code = trial_module.main(["--experiments-file", str(bad), "--experiment", "tiny_mnist1d",
                               "--seed", "0", "--out", str(tmp_path / "o")])
     assert code == 2

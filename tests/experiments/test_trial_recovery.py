@@ -13,7 +13,7 @@ from experiments.trial import StopTrial, TrialError, run_trial
 
 from .test_methods import toy_config
 from .test_training import tiny_dataset
-from .test_trial import DEFAULT_SET, cli, state_files
+from .test_trial import TINY_SET, cli, state_files
 
 CPU = torch.device("cpu")
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -94,7 +94,7 @@ def test_unreadable_trial_json_stops_with_the_command_that_redoes_it(tmp_path, t
 
 def test_diverging_run_is_one_line_naming_round_and_setting(tmp_path):
     config = tmp_path / "set.yaml"
-    config.write_text(DEFAULT_SET.read_text().replace(
+    config.write_text(TINY_SET.read_text().replace(
         "lr: 0.01, batch_size: 50, iterations: 20", "lr: 1.0e+30, batch_size: 50, iterations: 20"))
     result = cli("--experiments-file", str(config), "--experiment", "tiny_mnist1d", "--seed", "0",
                  "--out", str(tmp_path / "out"), "--device", "cpu", "--threads", "1",

@@ -17,7 +17,7 @@ from experiments.trials import MissingState
 
 from .test_methods import toy_config
 from .test_training import tiny_dataset
-from .test_trial import DEFAULT_SET, assert_same_masks, cli, state_files
+from .test_trial import TINY_SET, assert_same_masks, cli, state_files
 
 CPU = torch.device("cpu")
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -82,7 +82,7 @@ def test_cli_seeds_together_equal_one_at_a_time(tmp_path):
     """The real tiny MNIST-1D experiment, two seeds in one run with stacking, against each seed
     trained network by network with stacking off."""
     data = tmp_path / "data"
-    common = ["--experiments-file", str(DEFAULT_SET), "--experiment", "tiny_mnist1d",
+    common = ["--experiments-file", str(TINY_SET), "--experiment", "tiny_mnist1d",
               "--device", "cpu", "--data-root", str(data), "--threads", "1"]
     together = cli(*common, "--seed", "0", "--seed", "1", "--out",
                    str(tmp_path / "together" / "{seed}"))
@@ -97,7 +97,7 @@ def test_cli_seeds_together_equal_one_at_a_time(tmp_path):
 
 
 def test_cli_several_seeds_need_a_seed_pattern(tmp_path, capsys):
-    args = ["--experiments-file", str(DEFAULT_SET), "--experiment", "tiny_mnist1d",
+    args = ["--experiments-file", str(TINY_SET), "--experiment", "tiny_mnist1d",
             "--seed", "0", "--seed", "1", "--out", str(tmp_path / "o")]
     assert trial_module.main(args) == 2
     assert "{seed}" in capsys.readouterr().err

@@ -32,7 +32,7 @@ Tiny rounds.
 def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
     # No Typst server: it would outlive the test (tests/manuscript/test_typst_server.py has its own).
     command = [sys.executable, "-m", "snakemake", "--cores", "2", *args, "--config", "device=cpu",
-               "typst_server=false"]
+               "typst_server=false", "experiments_file=config/experiments/tiny.yaml"]
     return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=600,
                           env=checkout_env())
 
@@ -43,6 +43,7 @@ def built(tmp_path_factory):
     for name in COPIED:
         source = ROOT / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, project / name)
+    shutil.copy(ROOT / "tests" / "fixtures" / "tiny.yaml", project / "config" / "experiments")
     (project / "chapters").mkdir()
     (project / "chapters" / "01-results.md").write_text(CHAPTER, encoding="utf-8")
     # The one test chapter cites a few of the thesis's entries: report the rest, don't stop.
