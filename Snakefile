@@ -17,6 +17,17 @@ include: "rules/thesis.smk"  # chapters -> thesis.pdf
 include: "rules/publish.smk"  # finished files copied into place
 
 
+# Quick steps run where Snakemake runs, also under a cluster executor (profiles/slurm): a
+# cluster job costs a queue wait and status polls, these take a second. Trials are submitted.
+localrules:
+    all,
+    all_experiments,
+    aggregate,
+    figure,
+    diagram,
+    thesis,
+
+
 rule all:
     input:
         "thesis.pdf",

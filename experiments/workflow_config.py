@@ -29,7 +29,7 @@ def checked_workflow_config(config: dict[str, Any], path: str | Path) -> dict[st
                          f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
         problem = next(jsonschema.Draft202012Validator(allowed[key]).iter_errors(value), None)
         if problem is not None:
-            expected = allowed[key].get("title") if problem.validator == "pattern" else None
+            expected = allowed[key].get("title") if problem.validator in ("pattern", "anyOf") else None
             message = f"expected {expected}, got {value!r}" if expected else _schema_message(problem)
             raise _error(path, root, from_file, config, key, message)
     for key in schema["required"]:

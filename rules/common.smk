@@ -10,6 +10,7 @@ import threading
 from glob import glob
 from pathlib import Path
 
+from experiments.budget import trial_mem_mb, trial_minutes
 from experiments.config import (
     STACKED_MODELS,
     ConfigError,
@@ -41,7 +42,8 @@ try:  # an unknown key or bad value, in the file or in --config, is an error, no
         config["experiments_file"]
     )  # name -> validated config
     # One GPU job at a time: with the profile's `resources: gpu=1`, CUDA trials run one by one.
-    GPUS_PER_TRIAL = gpu_slots_per_trial(config["device"])
+    # On a cluster trial_gpus says it (profiles/slurm), not the driver of the submitting host.
+    GPUS_PER_TRIAL = gpu_slots_per_trial(config["device"], config["trial_gpus"])
 except (ConfigError, ValueError) as error:
     stop(error)
 
@@ -97,6 +99,15 @@ def seed_rounds(wildcards):
     """The per-seed rounds.csv of every seed the experiment declares."""
     seeds = EXPERIMENTS[wildcards.experiment]["seeds"]
     return [f"results/{wildcards.experiment}/seeds/{seed}/rounds.csv" for seed in seeds]
+
+
+def trial_runtime(wildcards):
+    """Minutes a one-seed trial job asks a cluster for, from the experiment's size."""
+    return trial_minutes(EXPERIMENTS[wildcards.experiment], 1, GPUS_PER_TRIAL)
+
+
+def trial_memory(wildcards):
+    return trial_mem_mb(EXPERIMENTS[wildcards.experiment])
 
 
 def trial_hash(wildcards):

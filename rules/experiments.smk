@@ -26,6 +26,8 @@ rule trial:
     threads: 1
     resources:
         gpu=GPUS_PER_TRIAL,
+        runtime=trial_runtime,
+        mem_mb=trial_memory,
     params:
         experiments_file=config["experiments_file"],
         settings_hash=trial_hash,
@@ -63,6 +65,12 @@ for experiment in TOGETHER:
         threads: 1
         resources:
             gpu=GPUS_PER_TRIAL,
+            runtime=trial_minutes(
+                EXPERIMENTS[experiment],
+                len(EXPERIMENTS[experiment]["seeds"]),
+                GPUS_PER_TRIAL,
+            ),
+            mem_mb=trial_mem_mb(EXPERIMENTS[experiment]),
         params:
             experiments_file=config["experiments_file"],
             settings_hash=config_hash(trial_settings(EXPERIMENTS[experiment])),
