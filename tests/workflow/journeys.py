@@ -45,10 +45,12 @@ def fork(destination: Path) -> Path:
     return destination
 
 
-def snakemake(project: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Snakemake as typed at a prompt; its stdin is closed, as in CI."""
+def snakemake(project: Path, *args: str, timeout: float = 600,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Snakemake as typed at a prompt; its stdin is closed, as in CI. `env` adds variables."""
     return subprocess.run([*SNAKEMAKE, *args], cwd=project, capture_output=True, text=True,
-                          timeout=timeout, env=checkout_env(), stdin=subprocess.DEVNULL)
+                          timeout=timeout, env={**checkout_env(), **(env or {})},
+                          stdin=subprocess.DEVNULL)
 
 
 def in_terminal(project: Path, *args: str, timeout: float) -> tuple[int | None, str]:

@@ -16,6 +16,21 @@ def test_the_paper_set_plans_its_jobs(clone):
     assert "trials_lenet_mnist" in run.stdout and "publish_experiment" in run.stdout
 
 
+def test_the_paper_set_runs_until_its_data_is_missing(clone, tmp_path):
+    # No download can succeed (a proxy on a closed local port), wherever the test runs.
+    offline = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
+    run = snakemake(clone, "--cores", "4", "results/lenet_mnist/summary.json", "--config",
+                    "experiments_file=config/experiments/paper.yaml", f"data_root={tmp_path}",
+                    env=offline)
+    assert run.returncode != 0
+    # the one line, which Snakemake shows again with the failed job's log
+    errors = {line for line in run.stderr.splitlines() if line.startswith("trial: error:")}
+    assert len(errors) == 1, run.stderr[-3000:]
+    error = errors.pop()
+    assert f"{tmp_path}/MNIST/raw: download failed" in error
+    assert "put the files train-images-idx3-ubyte, train-labels-idx1-ubyte" in error
+
+
 @pytest.mark.parametrize("command", [["--unlock"], ["--summary"], ["--list-rules"],
                                      ["--report", "report.html"]])
 def test_commands_without_cores_work(clone, command):
