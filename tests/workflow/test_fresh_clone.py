@@ -67,3 +67,16 @@ def test_typst_server_false_is_understood(clone):
     run = snakemake(clone, "-n", "--cores", "1", "figures/lth_accuracy.pdf", "--config",
                     "typst_server=false")
     assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_the_cluster_profile_plans_gpu_trials_and_no_typst_server(clone):
+    pytest.importorskip("snakemake_executor_plugin_slurm",
+                        reason="the executor plugin is not installed: pip install -e '.[slurm]'")
+    # --config of the user's own leaves the profile's workflow settings in force
+    run = snakemake(clone, "--profile", "profiles/slurm", "-n", "thesis.pdf", "--config",
+                    "experiments_file=config/experiments/default.yaml")
+    assert run.returncode == 0, run.stderr[-2000:]
+    plan = run.stdout + run.stderr
+    assert "python -m manuscript.build" in plan and "--typst-server" not in plan
+    trials = plan[plan.index("rule trials_lth_mnist1d:"):]
+    assert "gpu=1" in trials.split("Shell command")[0]
