@@ -64,7 +64,7 @@ class MethodEntry:
 
 
 TICKET = {"ticket": "imp"}  # methods that reuse imp's masks, dense run or theta_k
-DENSE = {"dense": "dense"}  # L1 filter pruning starts from the dense method's network
+DENSE = {"trained_dense": "dense"}  # L1 filter pruning starts from the dense method's network
 M = "experiments.methods."
 
 

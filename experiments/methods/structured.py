@@ -43,7 +43,7 @@ from experiments.training import train
 
 SLIM_DENSE = "slim_dense"  # trial-state name of slimming's penalised dense network
 # family -> (channel criterion, selection scope, roles of the methods it requires)
-FAMILIES = {"l1": ("l1", "layerwise", ("dense",)), "slim": ("bn_scale", "global", ())}
+FAMILIES = {"l1": ("l1", "layerwise", ("trained_dense",)), "slim": ("bn_scale", "global", ())}
 VARIANTS = ("finetune", "ticket", "scratch_e", "scratch_b")
 
 
@@ -99,7 +99,7 @@ class StructuredMethod(Method):
 def dense_round(context: MethodContext, family: str) -> tuple[Mask, dict]:
     """(mask, metrics) of the family's dense network, trained once per trial."""
     if family == "l1":
-        return context.required("dense").finished_round(0)
+        return context.required("trained_dense").finished_round(0)
     return context.dense_mask(), slim_dense_metrics(context)
 
 
@@ -107,7 +107,7 @@ def dense_model(context: MethodContext, family: str) -> nn.Module:
     """The family's trained dense network, on the trial's device."""
     if family == "slim":
         slim_dense_metrics(context)  # trains it if this trial has not yet
-    source = context.required("dense") if family == "l1" else context.private(SLIM_DENSE)
+    source = context.required("trained_dense") if family == "l1" else context.private(SLIM_DENSE)
     model = context.build_model(context.seeds.init)
     model.load_state_dict(source.trained_weights(0))
     return model
