@@ -28,7 +28,7 @@ from experiments.batched_training import TrainJob, train_jobs
 from experiments.data import Dataset
 from experiments.method_api import Method, MethodContext
 from experiments.training import Diverged
-from experiments.trial_state import CorruptState, MissingState  # noqa: F401 (raised through here)
+from experiments.trial_state import CorruptState, MissingState
 
 
 class ScheduledTrial(Protocol):

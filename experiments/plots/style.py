@@ -7,7 +7,7 @@ that a default experiment set draws.
 
 from __future__ import annotations
 
-from experiments.catalogue import DASHDOT, LONG_DASH, METHODS, OKABE_ITO, MethodStyle  # noqa: F401
+from experiments.catalogue import METHODS, OKABE_ITO, MethodStyle
 
 FIGURE_SIZE_IN = (6.0, 3.6)  # thesis column width
 PERCENT = 100.0

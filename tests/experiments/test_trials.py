@@ -14,7 +14,7 @@ import experiments.trials as trials_module
 from experiments.method_api import Method
 from experiments.methods import load_methods
 from experiments.trial import run_trial, run_trials
-from experiments.trials import MissingState
+from experiments.trial_state import MissingState
 
 from .test_methods import toy_config
 from .test_training import tiny_dataset
