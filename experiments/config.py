@@ -22,6 +22,7 @@ import jsonschema
 from experiments.catalogue import FIGURE_KINDS, METHODS, required_methods
 from experiments.config_yaml import ConfigError, describe_first, parse_yaml
 from experiments.config_yaml import Locator as _Locator
+from experiments.settings import experiment_settings
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "config" / "schema" / "experiments.schema.json"
 
@@ -155,6 +156,7 @@ def _check_experiment(name: str, experiment: dict, locate: _Locator) -> None:
     _check_training(experiment["training"], at + ["training"], locate)
     _check_methods(experiment, at, locate)
     _check_pruning(experiment, at, locate)
+    experiment_settings(experiment)  # what methods will read builds from every valid config
 
 
 def _check_dataset(dataset: dict, at: list, locate: _Locator) -> None:
