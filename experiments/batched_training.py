@@ -25,7 +25,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Generator
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -55,11 +55,6 @@ class TrainJob:
     mask: Mask
     data_seed: int
     snapshot_iteration: int | None = None
-
-
-# What a method's run_round may be: a generator that yields the jobs it wants trained, receives
-# their results and returns (mask, metrics). See experiments/methods/__init__.py.
-RoundRun = Generator[TrainJob, TrainResult, "tuple[Mask, dict]"]
 
 
 def train_jobs(jobs: list[TrainJob], build: Callable[[], nn.Module], dataset: Dataset, cfg: dict,

@@ -1,9 +1,12 @@
-"""Experiment-set configs: YAML files validated against ``config/schema/experiments.schema.json``.
+"""Experiment-set configs: YAML files validated against ``config/schema/experiments.schema.json``
+plus the names of experiments/catalogue.py (methods, figure kinds).
 
 ``load_experiment_set(path)`` returns ``{experiment name: experiment config}`` with the schema's
-defaults filled in. Every problem (YAML syntax, unknown key, unknown method/model/dataset, wrong
-type, broken cross-field rule) raises ``ConfigError`` with a one-line message
-``FILE:LINE: JSON.PATH: what is wrong`` (experiments/config_yaml.py finds the lines).
+defaults filled in. Every problem (YAML syntax, unknown key, unknown method/model/dataset/figure
+kind, wrong type, broken cross-field rule, a figure that could not be drawn from the experiments
+it names) raises ``ConfigError`` with a one-line message ``FILE:LINE: JSON.PATH: what is wrong``
+(experiments/config_yaml.py finds the lines). This is the one place each rule is checked: the
+workflow loads the set when it plans, so a mistake stops the dry run, not a job hours later.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from typing import Any
 
 import jsonschema
 
+from experiments.catalogue import FIGURE_KINDS, METHODS, required_methods
 from experiments.config_yaml import ConfigError, describe_first, parse_yaml
 from experiments.config_yaml import Locator as _Locator
+from experiments.settings import experiment_settings
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "config" / "schema" / "experiments.schema.json"
 
@@ -34,6 +39,7 @@ def load_experiment_set(path: str | Path) -> dict[str, dict]:
     _fill_defaults(document, schema, schema)
     for name, experiment in document["experiments"].items():
         _check_experiment(name, experiment, locate)
+        _check_figures(name, document["experiments"], locate)
     _check_unique_figures(document["experiments"], locate)
     return document["experiments"]
 
@@ -62,8 +68,14 @@ def config_hash(cfg: Any) -> str:
 
 
 def load_schema() -> dict:
-    """The experiment-set JSON schema."""
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    """The experiment-set JSON schema, with the catalogue's method and figure-kind names."""
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    experiment = schema["$defs"]["experiment"]["properties"]
+    experiment["methods"]["items"]["enum"] = list(METHODS)
+    figure = experiment["figures"]["additionalProperties"]["properties"]
+    figure["kind"]["enum"] = list(FIGURE_KINDS)
+    figure["methods"]["items"]["enum"] = list(METHODS)
+    return schema
 
 
 # --- Which results depend on which experiment keys ------------------------------------------------
@@ -144,6 +156,7 @@ def _check_experiment(name: str, experiment: dict, locate: _Locator) -> None:
     _check_training(experiment["training"], at + ["training"], locate)
     _check_methods(experiment, at, locate)
     _check_pruning(experiment, at, locate)
+    experiment_settings(experiment)  # what methods will read builds from every valid config
 
 
 def _check_dataset(dataset: dict, at: list, locate: _Locator) -> None:
@@ -239,25 +252,26 @@ def _check_rates(pruning: dict, at: list, locate: _Locator) -> None:
 
 
 def method_requirements() -> dict[str, list[str]]:
-    """Method -> methods whose saved state it needs (the schema's copy of each REQUIRES)."""
-    return load_schema()["$defs"]["experiment"]["properties"]["methods"]["x-requires"]
+    """Method -> methods whose saved state it needs (from the catalogue)."""
+    return {name: required_methods(name) for name in METHODS}
 
 
-def method_pruning_keys() -> dict[str, str]:
-    """Method -> the pruning key it reads its schedule from (rates or channel_ratios)."""
-    return load_schema()["$defs"]["experiment"]["properties"]["methods"]["x-pruning"]
+def method_pruning_keys() -> dict[str, str | None]:
+    """Method -> the pruning key it reads its schedule from (rates, channel_ratios or None)."""
+    return {name: entry.pruning for name, entry in METHODS.items()}
 
 
 def _check_methods(experiment: dict, at: list, locate: _Locator) -> None:
-    methods, requires = experiment["methods"], method_requirements()
+    methods = experiment["methods"]
     for index, method in enumerate(methods):
-        missing = [needed for needed in requires[method] if needed not in methods]
+        missing = [needed for needed in required_methods(method) if needed not in methods]
         if missing:
             raise locate.error(at + ["methods", index], f"{method} needs {missing[0]} listed too")
+        for key in METHODS[method].needs:
+            if experiment.get(key) is None:
+                raise locate.error(at, f"{method} needs '{key}'")
     iterations = experiment["training"]["iterations"]
     rewind = experiment.get("rewind_iteration")
-    if "imp_rewind" in methods and rewind is None:
-        raise locate.error(at, "imp_rewind needs 'rewind_iteration'")
     if rewind is not None and rewind >= iterations:
         raise locate.error(at + ["rewind_iteration"], f"must be below iterations ({iterations})")
 
@@ -270,3 +284,32 @@ def _check_unique_figures(experiments: dict[str, dict], locate: _Locator) -> Non
                 raise locate.error(["experiments", name, "figures", figure],
                                    f"figure already declared by experiment {owner[figure]!r}", True)
             owner[figure] = name
+
+
+def _check_figures(name: str, experiments: dict[str, dict], locate: _Locator) -> None:
+    """Each figure of experiment ``name`` can be drawn: its panels are experiments of the set
+    (panel kinds only) and every method it draws runs in every experiment it draws."""
+    for figure, spec in experiments[name]["figures"].items():
+        at = ["experiments", name, "figures", figure]
+        kind = FIGURE_KINDS[spec["kind"]]
+        if "panels" in spec and not kind.panels:
+            raise locate.error(at + ["panels"], f"kind {spec['kind']} has no panels", True)
+        sources = spec.get("panels", [name]) if kind.panels else [name]
+        for index, source in enumerate(sources):
+            if source not in experiments:
+                raise locate.error(at + ["panels", index], f"no experiment named {source!r}")
+        if name not in sources:
+            raise locate.error(at + ["panels"], f"must include {name!r}, the declaring one", True)
+        _check_figure_methods(spec, kind.default_methods, sources, experiments, at, locate)
+
+
+def _check_figure_methods(spec: dict, default: tuple[str, ...] | None, sources: list[str],
+                          experiments: dict[str, dict], at: list, locate: _Locator) -> None:
+    """The methods a figure draws (its own, else its kind's) run in each experiment it reads."""
+    methods = spec.get("methods") or default or []
+    for source in sources:
+        missing = [m for m in methods if m not in experiments[source]["methods"]]
+        if missing:
+            where = at + ["methods"] if "methods" in spec else at + ["kind"]
+            raise locate.error(where, f"draws {', '.join(missing)}, which experiment {source} "
+                               "does not run", True)

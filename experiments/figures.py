@@ -15,7 +15,9 @@ A figure is declared in the experiment set under the experiment it is drawn from
       lth_accuracy: {kind: accuracy_vs_density, methods: [imp, reinit, random]}
 
 Keys of a figure spec: ``kind`` (one of ``KINDS``) and optionally ``methods`` (which methods to
-draw, in legend order; each kind has a default).  Kinds:
+draw, in legend order; each kind has a default) and ``panels``.  Each kind's name, default methods
+and whether it has panels are in experiments/catalogue.py, and the spec is checked there, when the
+experiment set loads (experiments/config.py); this module only draws.  Kinds:
 
 * ``accuracy_vs_density``: test accuracy at the early-stop iteration against percent of weights
   remaining (log axis running from 100 down), one line per method, mean over seeds with a band of
@@ -46,15 +48,13 @@ from matplotlib.figure import Figure
 from experiments.aggregate import dense_rows, group_rounds, stat
 from experiments.rounds import AggregateError, read_rounds
 from experiments.atomic import write_all
+from experiments.catalogue import FIGURE_KINDS
 from experiments.config import ConfigError, find_figure, load_experiment_set
 from experiments.console import Console, guarded
 from experiments.plots import lth, structured, supermask
 from experiments.plots.axes import FigureData, density_ticks  # noqa: F401 (tests use density_ticks)
-from experiments.plots.style import FIGURE_SIZE_IN, METHOD_STYLES, PDF_METADATA, RC_PARAMS
+from experiments.plots.style import FIGURE_SIZE_IN, PDF_METADATA, RC_PARAMS
 from experiments.provenance import collect_provenance
-
-SPEC_KEYS = {"kind", "methods", "panels"}
-
 
 class FigureError(Exception):
     """A figure that cannot be drawn; the message is one line naming the file at fault."""
@@ -70,21 +70,10 @@ def locate_figure(experiments: dict, name: str, config_file: str | Path) -> tupl
                           f"(declared: {', '.join(declared) or 'none'})") from None
 
 
-def methods_to_draw(spec: dict, kind_default: list[str] | None, cfg: dict,
-                    name: str, config_file: str | Path) -> list[str]:
+def methods_to_draw(spec: dict, cfg: dict) -> list[str]:
     """The spec's methods, else the kind's default, else all of the experiment's methods."""
-    unknown_keys = sorted(set(spec) - SPEC_KEYS)
-    if unknown_keys:
-        raise FigureError(f"{config_file}: figure {name!r}: unknown key(s) "
-                          f"{', '.join(unknown_keys)} (allowed: {', '.join(sorted(SPEC_KEYS))})")
-    methods = spec.get("methods") or kind_default or list(cfg["methods"])
-    if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
-        raise FigureError(f"{config_file}: figure {name!r}: methods must be a list of names")
-    unstyled = [method for method in methods if method not in METHOD_STYLES]
-    if unstyled:
-        raise FigureError(f"{config_file}: figure {name!r}: unknown method(s) "
-                          f"{', '.join(unstyled)}")
-    return methods
+    return list(spec.get("methods") or FIGURE_KINDS[spec["kind"]].default_methods
+                or cfg["methods"])
 
 
 def load_figure_data(rounds_csv: Path, methods: list[str], name: str,
@@ -105,28 +94,28 @@ def load_figure_data(rounds_csv: Path, methods: list[str], name: str,
 
 
 @dataclass(frozen=True)
-class FigureKind:
+class FigureDrawing:
+    """How a kind of figure is drawn (what it draws is in its catalogue line)."""
+
     draw: Callable
-    default_methods: list[str] | None  # None: all of the experiment's methods
-    panels: bool = False  # draws one panel per experiment of the spec's ``panels``
     size_in: tuple[float, float] = FIGURE_SIZE_IN
 
 
+# One entry per kind of experiments/catalogue.py's FIGURE_KINDS (a test checks both agree).
 KINDS = {
-    "accuracy_vs_density": FigureKind(lth.draw_accuracy_vs_density, None),
-    "early_stop_vs_density": FigureKind(lth.draw_early_stop_vs_density, None),
-    "oneshot_vs_iterative": FigureKind(lth.draw_oneshot_vs_iterative, ["imp", "oneshot"]),
-    "rewind_vs_reset": FigureKind(lth.draw_rewind_vs_reset, ["imp", "imp_rewind"]),
-    "untrained_criteria": FigureKind(supermask.draw_untrained_criteria,
-                                     supermask.UNTRAINED_METHODS),
-    "learned_supermasks": FigureKind(supermask.draw_learned_supermasks, supermask.LEARNED_METHODS),
-    "signs_vs_magnitudes": FigureKind(supermask.draw_signs_vs_magnitudes, supermask.SIGN_METHODS),
-    "structured_vs_density": FigureKind(structured.draw_structured_vs_density, None, panels=True,
-                                        size_in=structured.SIZE_IN),
+    "accuracy_vs_density": FigureDrawing(lth.draw_accuracy_vs_density),
+    "early_stop_vs_density": FigureDrawing(lth.draw_early_stop_vs_density),
+    "oneshot_vs_iterative": FigureDrawing(lth.draw_oneshot_vs_iterative),
+    "rewind_vs_reset": FigureDrawing(lth.draw_rewind_vs_reset),
+    "untrained_criteria": FigureDrawing(supermask.draw_untrained_criteria),
+    "learned_supermasks": FigureDrawing(supermask.draw_learned_supermasks),
+    "signs_vs_magnitudes": FigureDrawing(supermask.draw_signs_vs_magnitudes),
+    "structured_vs_density": FigureDrawing(structured.draw_structured_vs_density,
+                                           size_in=structured.SIZE_IN),
 }
 
 
-def render_pdf(kind: FigureKind, data: FigureData, title: str) -> bytes:
+def render_pdf(kind: FigureDrawing, data: FigureData, title: str) -> bytes:
     """The figure as PDF bytes, identical for identical inputs."""
     with matplotlib.rc_context(RC_PARAMS):
         # A bare Figure (not pyplot) so that nothing global is kept between figures.
@@ -154,21 +143,17 @@ def make_figure(experiments_file: Path, name: str, results: Path, out: Path,
     ``results`` is the declaring experiment's folder; a kind with panels reads the folders of
     the spec's ``panels`` experiments beside it.
     """
-    experiments = load_experiment_set(experiments_file)
+    experiments = load_experiment_set(experiments_file)  # checks every figure spec
     experiment, spec = locate_figure(experiments, name, experiments_file)
-    cfg = experiments[experiment]
-    kind_name = spec.get("kind")
-    if kind_name not in KINDS:
-        raise FigureError(f"{experiments_file}: figure {name!r}: unknown kind {kind_name!r} "
-                          f"(known: {', '.join(KINDS)})")
-    kind = KINDS[kind_name]
-    methods = methods_to_draw(spec, kind.default_methods, cfg, name, experiments_file)
-    sources = panel_experiments(spec, kind, experiment, experiments, name, experiments_file)
+    cfg, kind_name = experiments[experiment], spec["kind"]
+    methods = methods_to_draw(spec, cfg)
+    has_panels = FIGURE_KINDS[kind_name].panels
+    sources = spec.get("panels", [experiment]) if has_panels else [experiment]
     panels = {source: load_figure_data(results.parent / source / "rounds.csv", methods, name,
                                        experiments_file, experiments[source])
               for source in sources}
-    drawn = panels if kind.panels else panels[experiment]
-    pdf = render_pdf(kind, drawn, name)
+    drawn = panels if has_panels else panels[experiment]
+    pdf = render_pdf(KINDS[kind_name], drawn, name)
     summary_json = results / "summary.json"
     files = [str(results.parent / source / "rounds.csv") for source in sources]
     files += [str(summary_json)] if summary_json.exists() else []
@@ -180,21 +165,6 @@ def make_figure(experiments_file: Path, name: str, results: Path, out: Path,
     # Both or neither: a figure never sits beside another drawing's provenance.
     write_all([(out, pdf), (provenance_path(out), record.encode("utf-8"))])
     log(f"figures: {name} ({kind_name}) from {', '.join(files)} -> {out}")
-
-
-def panel_experiments(spec: dict, kind: FigureKind, experiment: str, experiments: dict,
-                      name: str, config_file: str | Path) -> list[str]:
-    """The experiments a figure reads: its ``panels`` for a panel kind, else its own."""
-    if not kind.panels:
-        if "panels" in spec:
-            raise FigureError(f"{config_file}: figure {name!r}: kind {spec['kind']} has no panels")
-        return [experiment]
-    panels = spec.get("panels") or [experiment]
-    unknown = [panel for panel in panels if panel not in experiments]
-    if unknown or experiment not in panels:
-        raise FigureError(f"{config_file}: figure {name!r}: panels must be experiments of the set "
-                          f"and include {experiment!r} (got {panels})")
-    return list(panels)
 
 
 def provenance_path(pdf: Path) -> Path:

@@ -57,27 +57,27 @@ from torch import nn
 
 from experiments import atomic
 from experiments import flops
+from experiments.catalogue import METHODS as CATALOGUE, required_methods
 from experiments.config import ConfigError, experiment_config, round_count
 from experiments.console import Console, guarded
 from experiments.data import (Dataset, DatasetFormatError, DatasetSpecError, DatasetUnavailable,
                               load_dataset)
 from experiments.masks import Mask, dense_mask, density, layer_kinds, magnitude_prune
-from experiments.methods import METHODS
+from experiments.method_api import METRIC_FIELDS, Method, MethodContext
+from experiments.methods import load_methods
 from experiments.models import ModelSpecError, build_model
 from experiments.provenance import collect_provenance
 from experiments.structured import StructureError
 from experiments.seeding import TrialSeeds, configure_torch, resolve_device
-from experiments.batched_training import TrainJob
+from experiments.settings import experiment_settings
 from experiments.training import StateDict, state_snapshot
-from experiments.trial_state import TrialError, TrialState, load_torch, state_identity
+from experiments.trial_state import (CorruptState, MissingState, TrialError, TrialState,
+                                     load_torch, state_identity)
 from experiments.progress import Progress
-from experiments.trials import CorruptState, MissingState, Scheduler, Unit, UnitDiverged
+from experiments.trials import Scheduler, Unit, UnitDiverged
 
 # rounds.csv columns: which round, then what TrainResult.metrics() measured in it.
 KEY_FIELDS = ("method", "seed", "round", "density")
-# params, flops, compression and speedup are Blalock et al.'s size metrics (experiments/flops.py).
-METRIC_FIELDS = ("test_acc", "val_acc", "val_loss", "early_stop_iter", "final_test_acc",
-                 "final_val_acc", "iterations", "params", "flops", "compression", "speedup")
 ROW_FIELDS = KEY_FIELDS + METRIC_FIELDS
 EXIT_BAD_INPUT, EXIT_STOPPED = 2, 3
 
@@ -93,11 +93,15 @@ BAD_INPUT_ERRORS = (ConfigError, TrialError, DatasetUnavailable, DatasetFormatEr
 
 
 class Trial:
-    """What a method's ``run_round`` works with: config, seeds, data, state and training."""
+    """One seed of an experiment: config, seeds, data, state, and the methods it runs. Methods
+    see it only through the narrower ``MethodContext`` (``context``)."""
 
     def __init__(self, experiment: str, cfg: dict, seed: int, dataset: Dataset,
-                 state: TrialState, device: torch.device, log: Callable[[str], None] = print):
+                 state: TrialState, device: torch.device, log: Callable[[str], None] = print,
+                 methods: dict[str, Method] | None = None):
         self.experiment, self.cfg, self.seed, self.log = experiment, cfg, seed, log
+        self.methods = methods if methods is not None else load_methods(cfg["methods"])
+        self.settings = experiment_settings(cfg)
         self.seeds = TrialSeeds(seed)
         self.dataset, self.state, self.device = dataset, state, device
         model = self.build_model(self.seeds.init)
@@ -163,11 +167,10 @@ class Trial:
         pruning = self.cfg["pruning"]
         return magnitude_prune(weights, mask, pruning["rates"], pruning["scope"], self.kinds)
 
-    def job(self, mask: Mask, start_weights: StateDict,
-            snapshot_iteration: int | None = None) -> TrainJob:
-        """Training from ``start_weights`` under ``mask`` with the trial's data order, for a
-        method to yield (the scheduler trains it, maybe beside other jobs)."""
-        return TrainJob(start_weights, mask, self.seeds.data_order, snapshot_iteration)
+    def context(self, method: str) -> MethodContext:
+        """What ``method`` sees of this trial: its settings, and handles on its own results and
+        on those of the methods its catalogue line requires."""
+        return MethodContext(self, self.settings, method, CATALOGUE[method].requires)
 
     def model_builder(self):
         """A function making the trial's model (architecture and device; weights get replaced)."""
@@ -176,16 +179,10 @@ class Trial:
     def units(self) -> list[tuple[str, int]]:
         """Every (method, round) of the trial, in execution order."""
         return [(method, r) for method in execution_order(self.cfg["methods"])
-                for r in method_rounds(method, self.cfg)]
+                for r in self.methods[method].rounds(round_count(self.cfg))]
 
     def rows(self) -> list[dict]:
         return [self.state.load_row(method, r) for method, r in self.units()]
-
-    def reuse_round(self, method: str, round_index: int) -> tuple[Mask, dict]:
-        """(mask, metrics) of a finished round of another method that trained the same network."""
-        row = self.state.load_row(method, round_index)
-        metrics = {key: row[key] for key in METRIC_FIELDS}
-        return self.state.load_mask(method, round_index), metrics
 
 
 def execution_order(methods: list[str]) -> list[str]:
@@ -193,7 +190,7 @@ def execution_order(methods: list[str]) -> list[str]:
     ordered: list[str] = []
 
     def visit(method: str) -> None:
-        for needed in METHODS[method].REQUIRES:
+        for needed in required_methods(method):
             visit(needed)
         if method not in ordered:
             ordered.append(method)
@@ -224,7 +221,8 @@ def run_trials(experiment: str, cfg: dict, seeds: list[int], outs: list[Path], *
     log = log or _to_stderr
     progress = progress or _to_stderr
     dataset = load_dataset(cfg["dataset"], data_root, device, seeds[0])  # the same for all seeds
-    trials = [_open_trial(experiment, cfg, seed, Path(out), dataset, device, log)
+    methods = load_methods(execution_order(cfg["methods"]))
+    trials = [_open_trial(experiment, cfg, seed, Path(out), dataset, device, log, methods)
               for seed, out in zip(seeds, outs)]
     units = [Unit(trial, method, r) for trial in trials for method, r in trial.units()
              if not trial.state.has_row(method, r)]
@@ -236,7 +234,7 @@ def run_trials(experiment: str, cfg: dict, seeds: list[int], outs: list[Path], *
         if after_round is not None:
             after_round(unit.method, unit.round_index)
 
-    scheduler = Scheduler(units, finish, stack=stack, max_models=max_models)
+    scheduler = Scheduler(units, methods, finish, stack=stack, max_models=max_models)
     scheduler.run()
     return [trial.rows() for trial in trials]
 
@@ -246,11 +244,12 @@ def _to_stderr(line: str) -> None:
 
 
 def _open_trial(experiment: str, cfg: dict, seed: int, out: Path, dataset: Dataset,
-                device: torch.device, log: Callable[[str], None]) -> Trial:
+                device: torch.device, log: Callable[[str], None],
+                methods: dict[str, Method]) -> Trial:
     state = TrialState(out / "state")
     if state.claim(state_identity(experiment, cfg, seed, device)):
         log(f"[{experiment} seed {seed}] discarded {state.root}: made with other settings")
-    trial = Trial(experiment, cfg, seed, dataset, state, device, log)
+    trial = Trial(experiment, cfg, seed, dataset, state, device, log, methods)
     for method, round_index, why in state.discard_unreadable_rows():
         log(f"{trial.tag()} redoing {method} round {round_index}: {why}")
     trial.initial_weights()
@@ -259,12 +258,6 @@ def _open_trial(experiment: str, cfg: dict, seed: int, out: Path, dataset: Datas
     if done:
         log(f"{trial.tag()} resuming: {done} of {len(units)} rounds already done")
     return trial
-
-
-def method_rounds(method: str, cfg: dict) -> list[int]:
-    """The rounds ``method`` has rows for: all of 0..round_count unless its module says fewer."""
-    rounds = getattr(METHODS[method], "rounds", None)
-    return rounds(cfg) if rounds is not None else list(range(round_count(cfg) + 1))
 
 
 def _finish_round(unit: Unit, outcome: tuple[Mask, dict]) -> dict:
@@ -350,7 +343,7 @@ def _run(args: argparse.Namespace, console: Console) -> int:
 def diverged_message(err: UnitDiverged, experiments_file: Path) -> str:
     """Which network diverged, when, and the setting to change."""
     unit, cause = err.unit, err.error
-    setting = getattr(METHODS[unit.method], "LR_SETTING", "training.lr")
+    setting = unit.trial.methods[unit.method].lr_setting
     section, _, key = setting.partition(".")
     value = unit.trial.cfg.get(section, {}).get(key)
     now = f" (now {value})" if value is not None else ""

@@ -15,12 +15,25 @@ from experiments import atomic
 from experiments.config import config_hash, round_settings
 from experiments.masks import Mask
 from experiments.training import StateDict
-from experiments.trials import CorruptState, MissingState
 
 # Which round writes a state file: METHOD_round_RR.json / .pt / _final.pt name it; theta_k
 # (weights/rewind.pt) is saved by imp's round 0 (experiments/methods/imp.py).
 _ROUND_FILE = re.compile(r"(?P<method>.+)_round_(?P<round>\d+)(?:\.json|\.pt|_final\.pt)")
 REWIND_PRODUCER = ("imp", 0)
+
+
+class MissingState(RuntimeError):
+    """A round needs a trial-state file that no finished round has written (yet); ``path`` is
+    that file when known. The scheduler (experiments/trials.py) waits or redoes a round."""
+
+    def __init__(self, message: str, path: Path | None = None):
+        super().__init__(message)
+        self.path = path
+
+
+class CorruptState(MissingState):
+    """A trial-state file could not be read; it has been deleted, so that whatever writes it
+    (the round itself, or the finished round that wrote it) writes it again."""
 
 
 class TrialError(RuntimeError):

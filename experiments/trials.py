@@ -1,12 +1,13 @@
 """Run the rounds of one or more trials (seeds) of an experiment in one process, training the
 networks of many rounds side by side.
 
-A round (one method, one round index, one seed) is a *unit*. A method's ``run_round`` may be a
-generator (see experiments/methods/__init__.py): it yields the training jobs it needs and gets
+A round (one method, one round index, one seed) is a *unit*. A method's ``run_round`` is a
+generator (the contract: experiments/method_api.py): it yields the training jobs it needs and gets
 their results back. The scheduler starts every unit it can, gathers the jobs they yield into one
 *wave*, trains the wave with ``batched_training.train_jobs`` (stacked where the network allows)
 and resumes each unit with its result. In the lottery-ticket experiment a wave is one round of
-imp, imp_rewind, oneshot, reinit and random for every seed.
+imp, imp_rewind, oneshot, reinit and random for every seed. The scheduler is given the methods
+it runs; it knows no method by name.
 
 Which units can start: units are visited round by round and, within a round, in execution order
 (a method after the methods it requires), seed by seed. A unit waits until the previous round of
@@ -18,37 +19,34 @@ starts, and every job trains as it would alone (experiments/batched_training.py)
 
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Generator
+from typing import Any, Callable, Generator, Mapping, Protocol
 
 from experiments.batched_training import TrainJob, train_jobs
+from experiments.data import Dataset
+from experiments.method_api import Method, MethodContext
 from experiments.training import Diverged
-from experiments.methods import METHODS
-
-if TYPE_CHECKING:
-    from experiments.trial import Trial
+from experiments.trial_state import CorruptState, MissingState
 
 
-class MissingState(RuntimeError):
-    """A unit needs a trial-state file that no finished unit has written (yet); ``path`` is
-    that file when known."""
+class ScheduledTrial(Protocol):
+    """What the scheduler needs of a trial (experiments/trial.py's Trial has it)."""
 
-    def __init__(self, message: str, path: Path | None = None):
-        super().__init__(message)
-        self.path = path
+    seed: int
+    dataset: Dataset
+    cfg: Mapping[str, Any]
 
-
-class CorruptState(MissingState):
-    """A trial-state file could not be read; it has been deleted, so that whatever writes it
-    (the unit itself, or the finished round that wrote it) writes it again."""
+    def model_builder(self) -> Callable: ...
+    def context(self, method: str) -> MethodContext: ...
+    def producer(self, path: Path) -> tuple[str, int] | None: ...
+    def undo(self, method: str, round_index: int, why: str) -> bool: ...
 
 
 @dataclass
 class Unit:
-    trial: Trial
+    trial: ScheduledTrial
     method: str
     round_index: int
     started: float = 0.0
@@ -70,6 +68,7 @@ class Scheduler:
     """Runs ``units`` (per trial: (method, round) pairs not done yet, in execution order)."""
 
     units: list[Unit]
+    methods: Mapping[str, Method]  # name -> the method of every unit
     finish: Callable[[Unit, tuple], None]  # saves the round's mask and row
     stack: bool = True
     max_models: int | None = None
@@ -150,19 +149,13 @@ class Scheduler:
 
     def _start(self, unit: Unit) -> None:
         unit.started = time.perf_counter()
+        method = self.methods[unit.method]
+        unit.runner = method.run_round(unit.trial.context(unit.method), unit.round_index)
         try:
-            outcome = METHODS[unit.method].run_round(unit.trial, unit.round_index)
-        except Diverged as err:  # a method that trains inside run_round
-            raise UnitDiverged(unit, err) from None
-        if inspect.isgenerator(outcome):
-            unit.runner = outcome
-            try:
-                self._advance(unit, None)
-            except MissingState:
-                unit.runner = None  # started again from scratch once the file exists
-                raise
-        else:
-            self._done(unit, outcome)
+            self._advance(unit, None)
+        except MissingState:
+            unit.runner = None  # started again from scratch once the file exists
+            raise
 
     def _advance(self, unit: Unit, result) -> None:
         try:

@@ -8,7 +8,7 @@ from experiments.data.errors import DatasetSpecError
 
 
 def common_options(spec: dict, known_names: Collection[str]) -> tuple[str, int, int, bool]:
-    """Check the keys every dataset shares: name, validation, split_seed, augment."""
+    """Check the keys every dataset shares (name, validation, split_seed); read augment."""
     name = spec.get("name")
     if name not in known_names:
         raise DatasetSpecError(
@@ -16,12 +16,9 @@ def common_options(spec: dict, known_names: Collection[str]) -> tuple[str, int, 
         )
     validation = int_option(spec, "validation", None, minimum=1)
     split_seed = int_option(spec, "split_seed", 0, minimum=0)
-    wants_augment = spec.get("augment", False)
-    if wants_augment not in (True, False):
-        raise DatasetSpecError(f"dataset: 'augment' must be true or false, got {wants_augment!r}")
-    if wants_augment and name != "cifar10":
-        raise DatasetSpecError(f"dataset: 'augment' is defined only for cifar10, not {name}")
-    return name, validation, split_seed, bool(wants_augment)
+    # Whether augmentation applies to this dataset is checked once, when the experiment set
+    # loads (experiments/config.py, at the config's line).
+    return name, validation, split_seed, bool(spec.get("augment", False))
 
 
 def int_option(spec: dict, key: str, default: int | None, minimum: int) -> int:

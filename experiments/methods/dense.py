@@ -6,22 +6,15 @@ weights are kept in the trial state under this method's name.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from experiments.batched_training import RoundRun
-    from experiments.trial import Trial
-
-REQUIRES: tuple[str, ...] = ()
-NAME = "dense"
+from experiments.method_api import Method, MethodContext, RoundRun
 
 
-def rounds(cfg: dict) -> list[int]:
-    return [0]
+class Dense(Method):
+    def rounds(self, round_count: int) -> list[int]:
+        return [0]
 
-
-def run_round(trial: Trial, round_index: int) -> RoundRun:
-    mask = trial.dense_mask()
-    result = yield trial.job(mask, trial.initial_weights())
-    trial.state.save_weights(NAME, 0, result.final_weights)
-    return mask, result.metrics()
+    def run_round(self, context: MethodContext, round_index: int) -> RoundRun:
+        mask = context.dense_mask()
+        result = yield context.job(mask, context.initial_weights())
+        context.own.save_trained_weights(0, result.final_weights)
+        return mask, result.metrics()

@@ -8,45 +8,40 @@ for the methods that start from them (oneshot, imp_rewind), and when the experim
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from experiments.masks import Mask
-
-if TYPE_CHECKING:
-    from experiments.batched_training import RoundRun
-    from experiments.trial import Trial
-
-REQUIRES: tuple[str, ...] = ()
-NAME = "imp"
+from experiments.method_api import Method, MethodContext, RoundRun, StateHandle
 
 
-def run_round(trial: Trial, round_index: int) -> RoundRun:
-    mask = chain_mask(trial, NAME, round_index)
-    rewind = trial.cfg.get("rewind_iteration") if round_index == 0 else None
-    result = yield trial.job(mask, trial.initial_weights(), snapshot_iteration=rewind)
-    if result.snapshot is not None:
-        trial.state.save_rewind_weights(result.snapshot)
-    trial.state.save_weights(NAME, round_index, result.final_weights)
-    return mask, result.metrics()
+class IterativeMagnitude(Method):
+    def run_round(self, context: MethodContext, round_index: int) -> RoundRun:
+        mask = chain_mask(context, context.own, round_index)
+        rewind = context.settings.rewind_iteration if round_index == 0 else None
+        result = yield context.job(mask, context.initial_weights(), snapshot_iteration=rewind)
+        if result.snapshot is not None:
+            context.own.save_rewind_weights(result.snapshot)
+        context.own.save_trained_weights(round_index, result.final_weights)
+        return mask, result.metrics()
 
 
-def chain_mask(trial: Trial, method: str, round_index: int) -> Mask:
-    """Mask of round ``round_index`` of an iterative chain (imp or imp_rewind).
+def chain_mask(context: MethodContext, dense_run: StateHandle, round_index: int) -> Mask:
+    """Mask of round ``round_index`` of the iterative chain of ``context``'s method.
 
     Dense at round 0; afterwards the previous round's mask pruned by the magnitudes of the
-    previous round's trained weights. Round 0 of every chain is imp's dense run. The new mask is
-    saved before training, so a rerun after a crash finds it even once the weights it was pruned
-    from have been deleted (only the latest round's trained weights are kept, and round 0's).
+    previous round's trained weights, those of round 0 being ``dense_run``'s (imp's own dense
+    network, which imp_rewind shares). The new mask is saved before training, so a rerun after a
+    crash finds it even once the weights it was pruned from have been deleted (only the latest
+    round's trained weights are kept, and round 0's).
     """
     if round_index == 0:
-        return trial.dense_mask()
-    if trial.state.has_mask(method, round_index):
-        return trial.state.load_mask(method, round_index)
+        return context.dense_mask()
+    own = context.own
+    if own.has_mask(round_index):
+        return own.mask(round_index)
     previous = round_index - 1
-    owner = NAME if previous == 0 else method
-    previous_mask = trial.dense_mask() if previous == 0 else trial.state.load_mask(method, previous)
-    mask = trial.prune(trial.state.load_weights(owner, previous), previous_mask)
-    trial.state.save_mask(method, round_index, mask)
+    owner = dense_run if previous == 0 else own
+    previous_mask = context.dense_mask() if previous == 0 else own.mask(previous)
+    mask = context.prune(owner.trained_weights(previous), previous_mask)
+    own.save_mask(round_index, mask)
     if previous > 0:
-        trial.state.delete_weights(method, previous)
+        own.delete_trained_weights(previous)
     return mask

@@ -1,4 +1,4 @@
-"""Re-initialisations of a winning ticket (Zhou et al. 2019): imp's mask of round r, trained
+"""Re-initialisations of a winning ticket (Zhou et al. 2019): the ticket's mask of round r, trained
 from weights that keep some property of theta_0 and drop the rest.
 
 - ``reshuffle``: the kept initial values of each layer, permuted at random among its kept
@@ -15,16 +15,11 @@ their theta_0 values in every variant. Round 0 applies the variant to the dense 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 
 from experiments.masks import Mask
+from experiments.method_api import Method, MethodContext, RoundRun
 from experiments.seeding import derive_seed, generator
-
-if TYPE_CHECKING:
-    from experiments.batched_training import RoundRun
-    from experiments.trial import Trial
 
 
 def reshuffled(initial: torch.Tensor, keep: torch.Tensor, rng: torch.Generator) -> torch.Tensor:
@@ -40,25 +35,26 @@ def signed_constant(initial: torch.Tensor, keep: torch.Tensor, rescale: bool) ->
     return torch.sign(initial) * initial.std() * scale
 
 
-class InitVariant:
-    """The method that trains imp's round-r mask from the variant ``kind`` of theta_0."""
+class InitVariant(Method):
+    """The method that trains the ticket's round-r mask from the variant ``kind`` of theta_0."""
 
-    REQUIRES: tuple[str, ...] = ("imp",)
+    roles = ("ticket",)
 
     def __init__(self, kind: str):
         if kind not in ("reshuffle", "signed_constant", "signed_constant_rescaled"):
             raise ValueError(f"unknown initialisation variant {kind!r}")
         self.kind = kind
 
-    def run_round(self, trial: Trial, round_index: int) -> RoundRun:
-        mask = trial.dense_mask() if round_index == 0 else trial.state.load_mask("imp", round_index)
-        start = self.variant_weights(trial, mask, round_index)
-        result = yield trial.job(mask, start)
+    def run_round(self, context: MethodContext, round_index: int) -> RoundRun:
+        mask = (context.dense_mask() if round_index == 0
+                else context.required("ticket").mask(round_index))
+        start = self.variant_weights(context, mask, round_index)
+        result = yield context.job(mask, start)
         return mask, result.metrics()
 
-    def variant_weights(self, trial: Trial, mask: Mask, round_index: int) -> dict:
-        weights = dict(trial.initial_weights())
-        rng = generator(derive_seed(trial.seed, self.kind, round_index))
+    def variant_weights(self, context: MethodContext, mask: Mask, round_index: int) -> dict:
+        weights = dict(context.initial_weights())
+        rng = generator(derive_seed(context.seed, self.kind, round_index))
         for name, keep in mask.items():
             if self.kind == "reshuffle":
                 weights[name] = reshuffled(weights[name], keep, rng)

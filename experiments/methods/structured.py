@@ -28,142 +28,112 @@ counts; the mask (for the density column) is the same cut in the dense network's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 import torch
 from torch import nn
 
 from experiments import flops
-from experiments.config import ConfigError
 from experiments.masks import Mask, dense_mask
+from experiments.method_api import Method, MethodContext, RoundRun, StateHandle
+from experiments.settings import StructuredSettings
 from experiments.structured import (channel_mask, channel_scores, fresh_init, narrow,
                                     penalty_hook, select_channels)
 from experiments.training import train
 
-if TYPE_CHECKING:
-    from experiments.trial import Trial
-
-DENSE = "dense"  # the method whose round 0 is the plain dense network
 SLIM_DENSE = "slim_dense"  # trial-state name of slimming's penalised dense network
-# family -> (channel criterion, selection scope, methods it requires)
-FAMILIES = {"l1": ("l1", "layerwise", (DENSE,)), "slim": ("bn_scale", "global", ())}
+# family -> (channel criterion, selection scope, roles of the methods it requires)
+FAMILIES = {"l1": ("l1", "layerwise", ("trained_dense",)), "slim": ("bn_scale", "global", ())}
 VARIANTS = ("finetune", "ticket", "scratch_e", "scratch_b")
-# Defaults of the ``structured`` config keys (the schema fills the same ones).
-DEFAULTS = {"finetune_iterations": 500, "finetune_lr": 0.001, "slimming_penalty": 1e-4,
-            "scratch_b_max_factor": 2.0}
 
 
-@dataclass(frozen=True)
-class StructuredMethod:
-    """One (family, variant) pair, e.g. ``l1`` + ``scratch_b``; used like a method module."""
+class StructuredMethod(Method):
+    """One (family, variant) pair, e.g. ``l1`` + ``scratch_b``."""
 
-    family: str
-    variant: str
-    REQUIRES: tuple[str, ...] = ()
+    def __init__(self, family: str, variant: str):
+        if family not in FAMILIES:
+            raise ValueError(f"unknown structured family {family!r} (known: {', '.join(FAMILIES)})")
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown structured variant {variant!r} "
+                             f"(known: {', '.join(VARIANTS)})")
+        self.family, self.variant = family, variant
+        self.roles = FAMILIES[family][2]
+        # Fine-tuning has its own learning rate: the one to lower when it diverges.
+        self.lr_setting = "structured.finetune_lr" if variant == "finetune" else "training.lr"
 
-    @property
-    def LR_SETTING(self) -> str:  # noqa: N802 (read like the modules' constant)
-        """The learning rate to look at when a round diverges (fine-tuning has its own)."""
-        return "structured.finetune_lr" if self.variant == "finetune" else "training.lr"
-
-    def run_round(self, trial: Trial, round_index: int) -> tuple[Mask, dict]:
+    def run_round(self, context: MethodContext, round_index: int) -> RoundRun:
+        yield from ()  # trains the narrow network in-process: no job for the scheduler
         if round_index == 0:
-            return dense_round(trial, self.family)
+            return dense_round(context, self.family)
         criterion, scope, _ = FAMILIES[self.family]
-        trained = dense_model(trial, self.family)
-        keep = select_channels(channel_scores(trained, criterion),
-                               channel_ratio(trial.cfg, round_index), scope)
-        model, cfg = self._start(trial, trained, keep)
-        result = train(model, dense_mask(model), trial.dataset, cfg,
-                       data_seed=trial.seeds.data_order)
-        size = flops.count(model, trial.dataset.input_shape)
+        trained = dense_model(context, self.family)
+        ratio = context.settings.pruning.channel_ratios[round_index - 1]
+        keep = select_channels(channel_scores(trained, criterion), ratio, scope)
+        model, cfg = self._start(context, trained, keep)
+        result = train(model, dense_mask(model), context.dataset, cfg,
+                       data_seed=context.seeds.data_order)
+        size = flops.count(model, context.dataset.input_shape)
         return channel_mask(trained, keep), {**result.metrics(), "params": size.params,
                                              "flops": size.flops}
 
-    def _start(self, trial: Trial, trained: nn.Module, keep: dict) -> tuple[nn.Module, dict]:
+    def _start(self, context: MethodContext, trained: nn.Module,
+               keep: dict) -> tuple[nn.Module, dict]:
         """The narrow model with this variant's starting weights, and its training settings."""
-        training = trial.cfg["training"]
+        training, structured = context.settings.training, context.settings.structured
         if self.variant == "finetune":
-            return narrow(trained, keep), finetune_settings(training, settings(trial.cfg))
-        initial = trial.build_model(trial.seeds.init)
-        initial.load_state_dict(trial.initial_weights())
+            return narrow(trained, keep), finetune_settings(training, structured)
+        initial = context.build_model(context.seeds.init)
+        initial.load_state_dict(context.initial_weights())
         model = narrow(initial, keep)
         if self.variant == "ticket":
             return model, training
-        torch.manual_seed(trial.seeds.reinit)
+        torch.manual_seed(context.seeds.reinit)
         fresh_init(model)
         if self.variant == "scratch_e":
             return model, training
-        factor = budget_factor(trained, model, trial.dataset.input_shape,
-                               settings(trial.cfg)["scratch_b_max_factor"])
+        factor = budget_factor(trained, model, context.dataset.input_shape,
+                               structured.scratch_b_max_factor)
         return model, scaled_settings(training, factor)
 
 
-def method(family: str, variant: str) -> StructuredMethod:
-    """The method ``{family}_{variant}``, e.g. ``method("l1", "finetune")``."""
-    if family not in FAMILIES:
-        raise ValueError(f"unknown structured family {family!r} (known: {', '.join(FAMILIES)})")
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown structured variant {variant!r} (known: {', '.join(VARIANTS)})")
-    return StructuredMethod(family, variant, FAMILIES[family][2])
-
-
-# Registry entries: "l1_finetune", ..., "slim_scratch_b".
-METHODS = {f"{family}_{variant}": method(family, variant)
-           for family in FAMILIES for variant in VARIANTS}
-
-
-def settings(cfg: dict) -> dict:
-    """The experiment's ``structured`` keys with their defaults."""
-    return {**DEFAULTS, **cfg.get("structured", {})}
-
-
-def channel_ratio(cfg: dict, round_index: int) -> float:
-    """Fraction of channels removed at ``round_index`` (>= 1)."""
-    ratios = cfg["pruning"].get("channel_ratios")
-    if not ratios or round_index > len(ratios):
-        raise ConfigError(f"pruning.channel_ratios gives {len(ratios or [])} ratios; round "
-                          f"{round_index} needs one per round")
-    return ratios[round_index - 1]
-
-
-def dense_round(trial: Trial, family: str) -> tuple[Mask, dict]:
+def dense_round(context: MethodContext, family: str) -> tuple[Mask, dict]:
     """(mask, metrics) of the family's dense network, trained once per trial."""
     if family == "l1":
-        return trial.reuse_round(DENSE, 0)
-    return trial.dense_mask(), slim_dense_metrics(trial)
+        return context.required("trained_dense").finished_round(0)
+    return context.dense_mask(), slim_dense_metrics(context)
 
 
-def dense_model(trial: Trial, family: str) -> nn.Module:
+def dense_model(context: MethodContext, family: str) -> nn.Module:
     """The family's trained dense network, on the trial's device."""
     if family == "slim":
-        slim_dense_metrics(trial)  # trains it if this trial has not yet
-    model = trial.build_model(trial.seeds.init)
-    model.load_state_dict(trial.state.load_weights(DENSE if family == "l1" else SLIM_DENSE, 0))
+        slim_dense_metrics(context)  # trains it if this trial has not yet
+    source = context.required("trained_dense") if family == "l1" else context.private(SLIM_DENSE)
+    model = context.build_model(context.seeds.init)
+    model.load_state_dict(source.trained_weights(0))
     return model
 
 
-def slim_dense_metrics(trial: Trial) -> dict:
+def slim_dense_metrics(context: MethodContext) -> dict:
     """Metrics of slimming's dense network, which is trained (and kept) on first use.
 
     Its weights are saved before its metrics, whose file marks it done, so a run killed in
     between trains it again."""
-    if not trial.state.has_row(SLIM_DENSE, 0):
-        model = trial.build_model(trial.seeds.init)
-        model.load_state_dict(trial.initial_weights())
-        hook = penalty_hook(model, settings(trial.cfg)["slimming_penalty"])
-        result = train(model, trial.dense_mask(), trial.dataset, trial.cfg["training"],
-                       data_seed=trial.seeds.data_order, grad_hook=hook)
-        trial.state.save_weights(SLIM_DENSE, 0, result.final_weights)
-        trial.state.save_row(SLIM_DENSE, 0, result.metrics())
-    return trial.state.load_row(SLIM_DENSE, 0)
+    slim_dense: StateHandle = context.private(SLIM_DENSE)
+    if not slim_dense.has_row(0):
+        model = context.build_model(context.seeds.init)
+        model.load_state_dict(context.initial_weights())
+        hook = penalty_hook(model, context.settings.structured.slimming_penalty)
+        result = train(model, context.dense_mask(), context.dataset, context.settings.training,
+                       data_seed=context.seeds.data_order, grad_hook=hook)
+        slim_dense.save_trained_weights(0, result.final_weights)
+        slim_dense.save_row(0, result.metrics())
+    return slim_dense.row(0)
 
 
-def finetune_settings(training: dict, structured: dict) -> dict:
+def finetune_settings(training: Mapping, structured: StructuredSettings) -> dict:
     """Fine-tuning: its own steps, at a constant learning rate (no warm-up, no milestones)."""
-    iterations = structured["finetune_iterations"]
-    return {**training, "iterations": iterations, "lr": structured["finetune_lr"],
+    iterations = structured.finetune_iterations
+    return {**training, "iterations": iterations, "lr": structured.finetune_lr,
             "eval_every": min(training["eval_every"], iterations), "warmup_iterations": 0,
             "lr_milestones": []}
 
@@ -175,7 +145,7 @@ def budget_factor(dense: nn.Module, pruned: nn.Module, input_shape: tuple[int, .
     return max(1.0, min(max_factor, ratio))
 
 
-def scaled_settings(training: dict, factor: float) -> dict:
+def scaled_settings(training: Mapping, factor: float) -> dict:
     """Training settings with the steps and the learning-rate milestones stretched by ``factor``
     (rounded to whole steps), so the schedule keeps its shape, as Liu et al. (2019) do."""
     return {**training, "iterations": round(training["iterations"] * factor),

@@ -35,10 +35,3 @@ def draw_signs_vs_magnitudes(fig, data: FigureData) -> None:
     ax = fig.subplots()
     accuracy_panel(ax, data)
     ax.legend(loc="best", frameon=False)
-
-
-UNTRAINED_METHODS = ["untrained_large_final", "untrained_small_final", "untrained_large_init",
-                     "untrained_large_init_large_final", "untrained_magnitude_increase",
-                     "untrained_movement", "untrained_random"]
-LEARNED_METHODS = ["imp", "bernoulli_supermask", "edgepopup", "edgepopup_signed_constant"]
-SIGN_METHODS = ["imp", "signed_constant", "signed_constant_rescaled", "reshuffle", "reinit"]

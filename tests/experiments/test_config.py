@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from experiments.config import (ConfigError, config_hash, experiment_config, find_figure,
-                                load_experiment_set, load_schema, method_requirements)
-from experiments.methods import METHODS
+                                load_experiment_set)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -175,12 +174,6 @@ def test_config_hash_is_canonical():
     assert config_hash(a) == config_hash(b)
     assert config_hash(a).startswith("sha256:") and len(config_hash(a)) == 7 + 64
     assert config_hash(a) != config_hash({**a, "x": 2})
-
-
-def test_schema_methods_match_registry():
-    experiment = load_schema()["$defs"]["experiment"]
-    assert experiment["properties"]["methods"]["items"]["enum"] == list(METHODS)
-    assert method_requirements() == {name: list(module.REQUIRES) for name, module in METHODS.items()}
 
 
 def test_reading_a_config_does_not_import_torch():

@@ -101,7 +101,6 @@ def test_corrupt_mnist1d_cache_names_the_file(tmp_path, damage):
         ({**MNIST1D_SPEC, "validation": 320}, "validation"),
         ({**MNIST1D_SPEC, "validation": True}, "validation"),
         ({**MNIST1D_SPEC, "train_split": 1.5}, "train_split"),
-        ({**MNIST1D_SPEC, "augment": True}, "augment"),
         ({"name": "imagenet", "validation": 10}, "imagenet"),
     ],
 )

@@ -1,5 +1,6 @@
 """Figures: every kind yields a real, deterministic vector PDF with embedded fonts and a
-provenance file; bad names, kinds and methods stop with one line naming the config file."""
+provenance file; bad names, kinds and methods stop with one line naming the config file (kinds,
+spec keys and methods at its line, when the set loads)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ experiments:
     model: {name: mlp, hidden: [16]}
     training: {optimizer: sgd, lr: 0.1, batch_size: 32, iterations: 10, eval_every: 5}
     pruning: {rates: {linear: 0.5, output: 0.5}, rounds: 3}
-    methods: [imp, imp_rewind, oneshot, reinit, random]
+    methods: [imp, imp_rewind, oneshot, reinit, random, untrained_large_final, untrained_random,
+              edgepopup, signed_constant]
     rewind_iteration: 2
     seeds: [0, 1]
     figures:
@@ -31,7 +33,15 @@ experiments:
       tiny_untrained: {kind: untrained_criteria, methods: [untrained_large_final, untrained_random]}
       tiny_learned: {kind: learned_supermasks, methods: [imp, edgepopup]}
       tiny_signs: {kind: signs_vs_magnitudes, methods: [imp, signed_constant, reinit]}
-      tiny_structured: {kind: structured_vs_density, methods: [l1_finetune, l1_ticket], panels: [tiny]}
+  tiny_s:
+    dataset: {name: mnist1d, validation: 100}
+    model: {name: convnet, stage_widths: [4]}
+    training: {optimizer: sgd, lr: 0.1, batch_size: 32, iterations: 10, eval_every: 5}
+    pruning: {rounds: 3, channel_ratios: [0.2, 0.4, 0.6]}
+    methods: [dense, l1_finetune, l1_ticket]
+    seeds: [0, 1]
+    figures:
+      tiny_structured: {kind: structured_vs_density, methods: [l1_finetune, l1_ticket]}
 """
 COLUMNS = ["method", "seed", "round", "density", "test_acc", "val_acc", "early_stop_iter",
            "final_test_acc", "params", "flops", "compression", "speedup"]
@@ -66,6 +76,7 @@ def setup(tmp_path: Path) -> dict:
     config.write_text(EXPERIMENT_SET)
     results = tmp_path / "results" / "tiny"
     write_results(results)
+    write_results(results.parent / "tiny_s")
     return {"config": config, "results": results, "figures": tmp_path / "figures"}
 
 
@@ -74,8 +85,9 @@ KIND_OF: dict[str, str] = {}
 
 def draw(setup: dict, name: str, out: Path | None = None) -> int:
     out = out or setup["figures"] / f"{name}.pdf"
+    results = setup["results"].parent / "tiny_s" if name == "tiny_structured" else setup["results"]
     return main(["--experiments-file", str(setup["config"]), "--figure", name,
-                 "--results", str(setup["results"]), "--out", str(out)])
+                 "--results", str(results), "--out", str(out)])
 
 
 def test_every_kind_has_a_figure_in_the_test_config():
@@ -182,13 +194,25 @@ def test_unknown_figure_name_names_the_config(setup, capsys):
 
 def test_unknown_kind_names_the_config(setup, capsys):
     setup["config"].write_text(EXPERIMENT_SET.replace("kind: rewind_vs_reset", "kind: pie"))
-    expect_config_error(setup, capsys, "tiny_rewind", "unknown kind 'pie'")
+    expect_config_error(setup, capsys, "tiny_rewind", "set.yaml:15:", "unknown figure kind 'pie'")
 
 
 def test_unknown_spec_key_names_the_config(setup, capsys):
     setup["config"].write_text(EXPERIMENT_SET.replace(
         "{kind: rewind_vs_reset}", "{kind: rewind_vs_reset, colour: red}"))
-    expect_config_error(setup, capsys, "tiny_rewind", "colour")
+    expect_config_error(setup, capsys, "tiny_rewind", "set.yaml:15:", "colour")
+
+
+def test_a_method_the_experiment_does_not_run_is_a_config_error(setup, capsys):
+    setup["config"].write_text(EXPERIMENT_SET.replace("methods: [imp, edgepopup]",
+                                                      "methods: [imp, bernoulli_supermask]"))
+    expect_config_error(setup, capsys, "tiny_accuracy", "set.yaml:17:", "bernoulli_supermask")
+
+
+def test_panels_must_be_experiments_of_the_set(setup, capsys):
+    setup["config"].write_text(EXPERIMENT_SET.replace(
+        "methods: [l1_finetune, l1_ticket]}", "methods: [l1_finetune], panels: [tiny_s, nope]}"))
+    expect_config_error(setup, capsys, "tiny_structured", "no experiment named 'nope'")
 
 
 def test_method_missing_from_results_names_the_config(setup, capsys):

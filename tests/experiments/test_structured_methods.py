@@ -41,8 +41,6 @@ class Recorder:
     weights, settings and whether it had a grad hook."""
 
     def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-        for name, method in structured.METHODS.items():
-            monkeypatch.setitem(trial_module.METHODS, name, method)
         self.trainings: dict[tuple[str, int], list[dict]] = {}
         self.pending: list[dict] = []
         original = structured.train
@@ -150,18 +148,14 @@ def test_scratch_b_stretches_the_milestones_too():
                                                     "lr": 0.1}
 
 
-def test_bad_names_and_missing_ratios_get_clear_errors():
+def test_bad_names_get_clear_errors():
     with pytest.raises(ValueError, match="unknown structured family 'l2'"):
-        structured.method("l2", "finetune")
+        structured.StructuredMethod("l2", "finetune")
     with pytest.raises(ValueError, match="unknown structured variant 'scratch'"):
-        structured.method("l1", "scratch")
-    with pytest.raises(ConfigError, match="gives 1 ratios; round 2"):
-        structured.channel_ratio({"pruning": {"channel_ratios": [0.5]}}, 2)
+        structured.StructuredMethod("l1", "scratch")
 
 
 def test_a_killed_trial_resumes_to_the_same_rows(recorded, tmp_path, monkeypatch):
-    for name, method in structured.METHODS.items():
-        monkeypatch.setitem(trial_module.METHODS, name, method)
     monkeypatch.setattr(trial_module, "load_dataset", lambda *args, **kwargs: tiny_dataset())
     finished = []
 

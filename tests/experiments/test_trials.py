@@ -11,9 +11,10 @@ import torch
 
 import experiments.trial as trial_module
 import experiments.trials as trials_module
-from experiments.methods import METHODS
+from experiments.method_api import Method
+from experiments.methods import load_methods
 from experiments.trial import run_trial, run_trials
-from experiments.trials import MissingState
+from experiments.trial_state import MissingState
 
 from .test_methods import toy_config
 from .test_training import tiny_dataset
@@ -60,14 +61,17 @@ def test_a_wave_is_one_round_of_every_method_and_seed(tmp_path, toy, monkeypatch
 
 
 def test_a_unit_that_never_gets_its_file_is_reported(tmp_path, toy, monkeypatch):
-    class NeedsTheImpossible:
-        REQUIRES = ("imp",)
+    class NeedsTheImpossible(Method):
+        roles = ("ticket",)
 
-        @staticmethod
-        def run_round(trial, round_index):
+        def run_round(self, context, round_index):
+            yield from ()
             raise MissingState("state/never.pt: missing trial state")
 
-    monkeypatch.setitem(METHODS, "random", NeedsTheImpossible)
+    def with_impossible_random(names):
+        return {**load_methods(names), "random": NeedsTheImpossible()}
+
+    monkeypatch.setattr(trial_module, "load_methods", with_impossible_random)
     with pytest.raises(MissingState, match="never.pt"):
         run_trial("toy", toy_config(tmp_path), 0, tmp_path / "out", device=CPU,
                   data_root=tmp_path, log=quiet)

@@ -1,0 +1,189 @@
+"""The catalogue: every pruning method and figure kind, one line each, importable without torch.
+
+The workflow reads it at parse time (config checks, job planning), so it imports nothing heavy.
+Everything else about a method is derived from its line here:
+
+- the experiment schema's method list (``experiments.config.load_schema`` adds it),
+- which methods run first and whose results it reads (``requires``: role -> method),
+- which ``pruning`` key its schedule comes from and which experiment keys it needs,
+- its line colour, marker and dash in every figure (``experiments/plots/style.py``),
+- the method table of README.md (``python -m experiments.catalogue`` prints it; a test compares).
+
+The implementation is a ``experiments.method_api.Method`` subclass named by ``implementation``
+(``module:Class``), constructed with ``options``. Adding a method is its module plus one line in
+``METHODS`` below.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+# Okabe-Ito colours: distinguishable with every common colour-vision deficiency.
+OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9",
+             "bluish_green": "#009E73", "yellow": "#F0E442", "blue": "#0072B2",
+             "vermillion": "#D55E00", "reddish_purple": "#CC79A7"}
+BLACK, ORANGE, SKY_BLUE, BLUISH_GREEN, YELLOW, BLUE, VERMILLION, PURPLE = OKABE_ITO.values()
+DASHDOT = (0, (5, 1, 1, 1))
+LONG_DASH = (0, (6, 2))
+# The pruning keys a method's schedule can come from (None: the method prunes nothing).
+PRUNING_KEYS = ("rates", "channel_ratios")
+
+
+@dataclass(frozen=True)
+class MethodStyle:
+    """How figures draw a method: legend label, colour, marker and line style."""
+
+    label: str
+    color: str
+    marker: str
+    linestyle: str | tuple
+
+
+@dataclass(frozen=True)
+class MethodEntry:
+    """One method: what the workflow, the config checks and the figures know about it."""
+
+    name: str
+    implementation: str  # "module:Class", a experiments.method_api.Method subclass
+    style: MethodStyle
+    about: str  # one line, for the README's table
+    requires: Mapping[str, str] = field(default_factory=dict)  # role -> method run before it
+    pruning: str | None = "rates"  # the pruning key its schedule reads
+    needs: tuple[str, ...] = ()  # experiment keys it cannot run without
+    options: Mapping[str, str] = field(default_factory=dict)  # passed to the class
+
+    def __post_init__(self) -> None:
+        if self.pruning not in PRUNING_KEYS + (None,):
+            raise ValueError(f"method {self.name}: pruning must be one of {PRUNING_KEYS} or None")
+        # Frozen mappings: the catalogue is shared by every caller of the process.
+        object.__setattr__(self, "requires", MappingProxyType(dict(self.requires)))
+        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+
+
+TICKET = {"ticket": "imp"}  # methods that reuse imp's masks, dense run or theta_k
+DENSE = {"trained_dense": "dense"}  # L1 filter pruning starts from the dense method's network
+M = "experiments.methods."
+
+
+def _untrained(criterion: str, label: str, color: str, marker: str, dash) -> MethodEntry:
+    return MethodEntry(f"untrained_{criterion}", M + "untrained:UntrainedCriterion",
+                       MethodStyle(label, color, marker, dash),
+                       f"Zhou et al.'s {label!r} mask on the untrained theta_0, not trained",
+                       TICKET, options={"criterion": criterion})
+
+
+def _structured(family: str, variant: str, label: str, color: str, marker: str, dash,
+                about: str) -> MethodEntry:
+    return MethodEntry(f"{family}_{variant}", M + "structured:StructuredMethod",
+                       MethodStyle(label, color, marker, dash), about,
+                       DENSE if family == "l1" else {}, "channel_ratios",
+                       options={"family": family, "variant": variant})
+
+
+L1, SLIM = "L1 filters (Li et al.)", "slimming (Liu et al.)"
+METHODS: dict[str, MethodEntry] = {entry.name: entry for entry in (
+    MethodEntry("imp", M + "imp:IterativeMagnitude", MethodStyle("IMP, reset to init", BLUE, "o", "-"),
+                "iterative magnitude pruning, survivors reset to theta_0 (Frankle & Carbin)"),
+    MethodEntry("imp_rewind", M + "imp_rewind:RewoundIterativeMagnitude",
+                MethodStyle("IMP, rewind", VERMILLION, "s", "--"),
+                "iterative magnitude pruning, survivors rewound to theta_k (Frankle et al.)",
+                TICKET, needs=("rewind_iteration",)),
+    MethodEntry("oneshot", M + "oneshot:OneShot", MethodStyle("One-shot", BLUISH_GREEN, "^", "-."),
+                "one magnitude-pruning step from the dense trained net to imp's counts", TICKET),
+    MethodEntry("reinit", M + "reinit:Reinit", MethodStyle("Random reinit", ORANGE, "D", ":"),
+                "imp's mask on fresh random weights", TICKET),
+    MethodEntry("random", M + "random_mask:RandomMask",
+                MethodStyle("Random pruning", PURPLE, "v", DASHDOT),
+                "a random mask with imp's per-layer counts, on theta_0", TICKET),
+    MethodEntry("dense", M + "dense:Dense", MethodStyle("Dense", BLACK, "o", "-"),
+                "the dense network only (round 0), for the structured methods", pruning=None),
+    _untrained("large_final", "large final", BLUE, "o", "-"),
+    _untrained("small_final", "small final", ORANGE, "v", ":"),
+    _untrained("large_init", "large init", SKY_BLUE, "^", "--"),
+    _untrained("large_init_large_final", "large init, large final", BLUISH_GREEN, "s", "-."),
+    _untrained("magnitude_increase", "magnitude increase", VERMILLION, "D", LONG_DASH),
+    _untrained("movement", "movement", PURPLE, "P", DASHDOT),
+    _untrained("random", "random", YELLOW, "X", ":"),
+    MethodEntry("reshuffle", M + "init_variants:InitVariant",
+                MethodStyle("Reshuffled init (magnitudes kept)", SKY_BLUE, "P", "--"),
+                "imp's mask, theta_0 permuted within each layer", TICKET,
+                options={"kind": "reshuffle"}),
+    MethodEntry("signed_constant", M + "init_variants:InitVariant",
+                MethodStyle("Signed constant (signs kept)", VERMILLION, "s", "-."),
+                "imp's mask, weights sign(theta_0) times the layer's std", TICKET,
+                options={"kind": "signed_constant"}),
+    MethodEntry("signed_constant_rescaled", M + "init_variants:InitVariant",
+                MethodStyle("Signed constant, rescaled", BLUISH_GREEN, "X", DASHDOT),
+                "signed constant times the layer's size / kept count", TICKET,
+                options={"kind": "signed_constant_rescaled"}),
+    MethodEntry("bernoulli_supermask", M + "learned_supermask:LearnedSupermask",
+                MethodStyle("Learned Bernoulli mask (Zhou)", PURPLE, "v", "--"),
+                "a Bernoulli mask learned on frozen theta_0 (Zhou et al.)", TICKET,
+                options={"style": "bernoulli", "weights": "init"}),
+    MethodEntry("edgepopup", M + "learned_supermask:LearnedSupermask",
+                MethodStyle("Edge-popup, init weights", BLUISH_GREEN, "^", "-."),
+                "top-k learned scores on frozen theta_0 (Ramanujan et al.)", TICKET,
+                options={"style": "topk", "weights": "init"}),
+    MethodEntry("edgepopup_signed_constant", M + "learned_supermask:LearnedSupermask",
+                MethodStyle("Edge-popup, signed constant", VERMILLION, "s", DASHDOT),
+                "edge-popup on signed-constant weights", TICKET,
+                options={"style": "topk", "weights": "signed_constant"}),
+    # Structured pruning: colour by how the narrow network is trained.
+    _structured("l1", "finetune", "Fine-tuned", BLUE, "o", "-", f"{L1}, fine-tuned"),
+    _structured("l1", "ticket", "Ticket init", VERMILLION, "s", "--", f"{L1}, from theta_0"),
+    _structured("l1", "scratch_e", "Scratch-E", ORANGE, "D", ":", f"{L1}, from scratch"),
+    _structured("l1", "scratch_b", "Scratch-B", BLUISH_GREEN, "^", "-.",
+                f"{L1}, from scratch for the dense net's FLOPs"),
+    _structured("slim", "finetune", "Fine-tuned", BLUE, "o", "-", f"{SLIM}, fine-tuned"),
+    _structured("slim", "ticket", "Ticket init", VERMILLION, "s", "--", f"{SLIM}, from theta_0"),
+    _structured("slim", "scratch_e", "Scratch-E", ORANGE, "D", ":", f"{SLIM}, from scratch"),
+    _structured("slim", "scratch_b", "Scratch-B", BLUISH_GREEN, "^", "-.",
+                f"{SLIM}, from scratch for the dense net's FLOPs"),
+)}
+
+
+@dataclass(frozen=True)
+class FigureKind:
+    """What the config checks need of a figure kind; experiments/figures.py draws it."""
+
+    default_methods: tuple[str, ...] | None  # None: all of the experiment's methods
+    panels: bool = False  # one panel per experiment of the spec's ``panels``
+
+
+UNTRAINED = tuple(name for name in METHODS if name.startswith("untrained_"))
+FIGURE_KINDS: dict[str, FigureKind] = {
+    "accuracy_vs_density": FigureKind(None),
+    "early_stop_vs_density": FigureKind(None),
+    "oneshot_vs_iterative": FigureKind(("imp", "oneshot")),
+    "rewind_vs_reset": FigureKind(("imp", "imp_rewind")),
+    "untrained_criteria": FigureKind(UNTRAINED),
+    "learned_supermasks": FigureKind(("imp", "bernoulli_supermask", "edgepopup",
+                                      "edgepopup_signed_constant")),
+    "signs_vs_magnitudes": FigureKind(("imp", "signed_constant", "signed_constant_rescaled",
+                                       "reshuffle", "reinit")),
+    "structured_vs_density": FigureKind(None, panels=True),
+}
+# Keys a figure spec may have.
+FIGURE_SPEC_KEYS = ("kind", "methods", "panels")
+
+
+def required_methods(name: str) -> list[str]:
+    """The methods ``name`` reads results of, in the order its line gives them."""
+    return list(METHODS[name].requires.values())
+
+
+def readme_table() -> str:
+    """The README's method table (markdown), one row per catalogue line."""
+    lines = ["| method | what it does | needs | schedule |", "|---|---|---|---|"]
+    for entry in METHODS.values():
+        needs = ", ".join(f"`{m}`" for m in entry.requires.values()) or "-"
+        schedule = f"`pruning.{entry.pruning}`" if entry.pruning else "-"
+        lines.append(f"| `{entry.name}` | {entry.about} | {needs} | {schedule} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(readme_table())

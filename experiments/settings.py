@@ -1,0 +1,65 @@
+"""Typed settings of one experiment, built from its validated config (experiments/config.py).
+
+Methods read these instead of the raw config: a typo in a key is an AttributeError where the
+method is written, not a KeyError hours into a run. The defaults come from the schema, which
+``load_experiment_set`` has already filled in, so none is repeated here. The settings hashes
+stay those of the config mappings (experiments/config.py), so nothing here changes a result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class PruningSettings:
+    scope: str  # layerwise | global
+    rates: Mapping[str, float]  # by layer kind (or global); empty for channel pruning
+    rounds: int  # pruning rounds after the dense round 0
+    channel_ratios: tuple[float, ...]  # fraction of channels removed at rounds 1..rounds
+
+
+@dataclass(frozen=True)
+class SupermaskSettings:
+    rescale: bool  # dynamic weight rescaling of masks on untrained weights
+    lr: float  # learning rate of learned mask scores
+    iterations: int | None  # steps of learned mask scores (None: training.iterations)
+
+
+@dataclass(frozen=True)
+class StructuredSettings:
+    finetune_iterations: int
+    finetune_lr: float
+    slimming_penalty: float
+    scratch_b_max_factor: float
+
+
+@dataclass(frozen=True)
+class ExperimentSettings:
+    """What a method may read of its experiment."""
+
+    # The trainer's own mapping (experiments/training.py reads it key by key), read-only.
+    training: Mapping[str, Any]
+    pruning: PruningSettings
+    supermask: SupermaskSettings
+    structured: StructuredSettings
+    rewind_iteration: int | None  # theta_k's k, for the methods that rewind
+
+    @property
+    def eval_batch_size(self) -> int:
+        return self.training["eval_batch_size"]
+
+
+def experiment_settings(cfg: Mapping[str, Any]) -> ExperimentSettings:
+    """The typed settings of a validated, default-filled experiment config."""
+    pruning, supermask, structured = cfg["pruning"], cfg["supermask"], cfg["structured"]
+    return ExperimentSettings(
+        training=MappingProxyType(dict(cfg["training"])),
+        pruning=PruningSettings(pruning["scope"], MappingProxyType(dict(pruning.get("rates", {}))),
+                                pruning["rounds"], tuple(pruning.get("channel_ratios", ()))),
+        supermask=SupermaskSettings(supermask["rescale"], supermask["lr"],
+                                    supermask.get("iterations")),
+        structured=StructuredSettings(**structured),
+        rewind_iteration=cfg.get("rewind_iteration"))
