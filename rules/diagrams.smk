@@ -16,4 +16,4 @@ rule diagram:
     wildcard_constraints:
         name=one_of(DIAGRAMS),
     shell:
-        "python -m manuscript.diagrams {input.source:q} {output:q} > {log:q} 2>&1"
+        "python -m manuscript.diagrams {input.source:q} {output:q} 2> >(tee {log:q} >&2)"

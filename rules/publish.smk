@@ -14,7 +14,7 @@ rule publish:
         path=published_paths(),
     localrule: True
     shell:
-        "cp {input:q} {output:q} 2> {log:q}"
+        "cp {input:q} {output:q} 2> >(tee {log:q} >&2)"
 
 
 # An experiment's rows and summary travel together.
@@ -32,7 +32,7 @@ rule publish_experiment:
     localrule: True
     shell:
         "(cp {input.rounds:q} {output.rounds:q} && cp {input.summary:q} {output.summary:q})"
-        " 2> {log:q}"
+        " 2> >(tee {log:q} >&2)"
 
 
 # A figure and its provenance travel together: the thesis's appendix reads the provenance of
@@ -51,4 +51,4 @@ rule publish_figure:
     localrule: True
     shell:
         "(cp {input.pdf:q} {output.pdf:q} && cp {input.provenance:q} {output.provenance:q})"
-        " 2> {log:q}"
+        " 2> >(tee {log:q} >&2)"
