@@ -85,9 +85,16 @@ CHAPTERS = sorted(glob("chapters/*.md"))
 
 
 def staged(path):
-    """Where a job that an edit can make fail writes `path`; rules/publish.smk copies it to its
-    place once the job has succeeded, so a failure never deletes the last good file."""
-    return f"build/staged/{path}"
+    """Where a job that an edit can make fail writes `path`: in `.staged/` beside it (build/ for
+    the thesis), so that `rm -r results/E` also forgets E's staged files. rules/publish.smk copies
+    it into place once the job has succeeded: a failure never deletes the last good file.
+    """
+    folder, name = os.path.split(path)
+    return f"{staged_folder(folder or 'build')}/{name}"
+
+
+def staged_folder(folder):
+    return f"{folder}/.staged"
 
 
 def one_of(names):

@@ -102,7 +102,7 @@ rule aggregate:
     params:
         experiments_file=config["experiments_file"],
         settings_hash=summary_hash,
-        out=staged("results/{experiment}"),
+        out=staged_folder("results/{experiment}"),
     shell:
         "python -m experiments.aggregate --experiments-file {params.experiments_file:q}"
         " --experiment {wildcards.experiment} --out {params.out:q} {input:q} --log {log:q}"

@@ -1,11 +1,11 @@
 # The last good outputs survive a failure. Snakemake deletes a job's outputs before it runs the
 # job, so the jobs an edit can make fail (aggregate, figure, diagram, inference, thesis) write
-# under build/staged/ (`staged()` in rules/common.smk), and rule publish copies each finished file
-# to its place. A failed or killed job never reaches publish: thesis.pdf, figures/ and results/
-# keep the previous files.
+# into a .staged/ folder beside their place (`staged()` in rules/common.smk), and rule publish
+# copies each finished file into place. A failed or killed job never reaches publish:
+# thesis.pdf, figures/ and results/ keep the previous files.
 rule publish:
     input:
-        staged("{path}"),
+        lambda wildcards: staged(wildcards.path),
     output:
         "{path}",
     log:

@@ -1,6 +1,7 @@
 """User journeys, driven through the commands a user types: a forked thesis built from scratch
 in a terminal whose input stays open, a failed edit, a kill during typesetting, `--unlock` and a
 resumed run, one experiment rerun while a chapter is broken."""
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,7 +78,7 @@ def test_a_kill_during_typesetting_keeps_the_thesis_and_unlock_resumes(forked):
     resumed = snakemake(project, "--cores", "2", "thesis.pdf")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "Heavy" not in pdf_text(pdf) and "A Forked Thesis" in pdf_text(pdf)
-    assert not list((project / "build" / "staged").glob(".thesis.pdf.*"))
+    assert not list((project / "build" / ".staged").glob(".thesis.pdf.*"))
 
 
 def test_one_experiment_reruns_after_a_kill_while_a_chapter_is_broken(forked):
@@ -91,6 +92,12 @@ def test_one_experiment_reruns_after_a_kill_while_a_chapter_is_broken(forked):
     resumed = snakemake(project, "--cores", "2", "results/mini_b/summary.json")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     # mini_b has mini's settings: killed and resumed, it gives mini's rows byte for byte.
+    assert (project / "results/mini_b/rounds.csv").read_bytes() == \
+        (project / "results/mini/rounds.csv").read_bytes()
+    # The README's "from scratch": deleting the experiment's folder retrains it.
+    shutil.rmtree(project / "results" / "mini_b")
+    scratch = snakemake(project, "--cores", "2", "results/mini_b/summary.json")
+    assert scratch.returncode == 0 and "[mini_b seed 1] random round 3/3" in scratch.stderr
     assert (project / "results/mini_b/rounds.csv").read_bytes() == \
         (project / "results/mini/rounds.csv").read_bytes()
     planned = snakemake(project, "-n", "thesis.pdf")
