@@ -165,7 +165,9 @@ class Trial:
     def prune(self, weights: StateDict, mask: Mask) -> Mask:
         """One magnitude-pruning step with the experiment's rates and scope."""
         pruning = self.cfg["pruning"]
-        return magnitude_prune(weights, mask, pruning["rates"], pruning["scope"], self.kinds)
+        return magnitude_prune(weights, mask, pruning["rates"], pruning["scope"], self.kinds,
+                               count=pruning.get("global_count", "pool"),
+                               output_in_pool=pruning.get("output_in_pool", False))
 
     def context(self, method: str) -> MethodContext:
         """What ``method`` sees of this trial: its settings, and handles on its own results and
