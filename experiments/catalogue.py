@@ -165,6 +165,7 @@ FIGURE_KINDS: dict[str, FigureKind] = {
     "signs_vs_magnitudes": FigureKind(("imp", "signed_constant", "signed_constant_rescaled",
                                        "reshuffle", "reinit")),
     "structured_vs_density": FigureKind(None, panels=True),
+    "lr_panels": FigureKind(("imp", "reinit"), panels=True),
 }
 # Keys a figure spec may have.
 FIGURE_SPEC_KEYS = ("kind", "methods", "panels")

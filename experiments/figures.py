@@ -25,6 +25,7 @@ experiment set loads (experiments/config.py); this module only draws.  Kinds:
 * ``early_stop_vs_density``: the early-stop iteration, drawn the same way.
 * ``oneshot_vs_iterative``: imp against oneshot, accuracy and early-stop iteration side by side.
 * ``rewind_vs_reset``: imp (reset to initialisation) against imp_rewind, the same two panels.
+* ``lr_panels``: the same comparison in several experiments (learning rates), one column each.
 
 Accuracies in rounds.csv are fractions; the axes show percent.  Colours are the Okabe-Ito
 palette, fixed per method across all figures, each method also with its own marker and line
@@ -112,6 +113,7 @@ KINDS = {
     "signs_vs_magnitudes": FigureDrawing(supermask.draw_signs_vs_magnitudes),
     "structured_vs_density": FigureDrawing(structured.draw_structured_vs_density,
                                            size_in=structured.SIZE_IN),
+    "lr_panels": FigureDrawing(lth.draw_lr_panels, size_in=structured.SIZE_IN),
 }
 
 
