@@ -68,6 +68,7 @@ from experiments.rounds import AggregateError, combine, read_trial_provenance
 
 METRICS = ("test_acc", "val_acc", "early_stop_iter", "final_test_acc", "params", "flops",
            "compression", "speedup")
+OPTIONAL_METRICS = ("barrier",)
 DENSE_METHOD = "imp"
 # Densities this far (as a ratio) beyond a method's range are not "near" a reported target.
 AT_DENSITY_TOLERANCE = 1.1
@@ -97,6 +98,10 @@ def group_rounds(rows: list[dict], method: str) -> list[dict]:
                  "density": statistics.fmean(row["density"] for row in group),
                  "n": len(group)}
         entry.update({metric: stat([row[metric] for row in group]) for metric in METRICS})
+        # Metrics only some methods report (lmc's barrier), where every seed has them.
+        for metric in OPTIONAL_METRICS:
+            if all(row.get(metric) not in (None, "") for row in group):
+                entry[metric] = stat([float(row[metric]) for row in group])
         entries.append(entry)
     return entries
 

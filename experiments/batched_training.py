@@ -36,7 +36,7 @@ from experiments.masks import Mask
 from experiments.seeding import derive_seed, generator
 from experiments.stacked import LinearChain, linear_chain
 from experiments.training import (Diverged, EvalPoint, StateDict, TrainResult, build_optimizer,
-                                  check_finite, lr_factor, train)
+                                  check_finite, resumed_schedule, train)
 
 # Share of the free device memory one stack may plan to use; the rest is headroom for the
 # allocator and for whatever else runs on the device.
@@ -49,12 +49,14 @@ PER_MODEL_LEAVES = {"cpu": True, "cuda": False}
 @dataclass
 class TrainJob:
     """One training run: from ``start_weights`` under ``mask``, batches in ``data_seed``'s order;
-    ``snapshot_iteration`` as in ``experiments.training.train``."""
+    ``snapshot_iteration`` and ``start_iteration`` (resume at step k) as in
+    ``experiments.training.train``."""
 
     start_weights: StateDict
     mask: Mask
     data_seed: int
     snapshot_iteration: int | None = None
+    start_iteration: int = 0
 
 
 def train_jobs(jobs: list[TrainJob], build: Callable[[], nn.Module], dataset: Dataset, cfg: dict,
@@ -72,11 +74,32 @@ def train_jobs(jobs: list[TrainJob], build: Callable[[], nn.Module], dataset: Da
     device = next(model.parameters()).device
     size = models_per_stack(model, dataset, cfg, device)
     size = min(size, max_models) if max_models else size
-    results: list[TrainResult] = []
-    for start in range(0, len(jobs), size):
-        stack = _StackedRun(chain, jobs[start:start + size], dataset, cfg, device)
-        results += _numbered(start, stack.run)
-    return results
+    results: dict[int, TrainResult] = {}
+    # A stack shares one clock, so jobs resumed at different steps go into different stacks.
+    for group in _by_start(jobs):
+        for start in range(0, len(group), size):
+            part = group[start:start + size]
+            stack = _StackedRun(chain, [jobs[k] for k in part], dataset, cfg, device)
+            for k, result in zip(part, _numbered_in(part, stack.run)):
+                results[k] = result
+    return [results[k] for k in range(len(jobs))]
+
+
+def _by_start(jobs: list[TrainJob]) -> list[list[int]]:
+    """Positions of the jobs, grouped by start iteration (groups and members in job order)."""
+    groups: dict[int, list[int]] = {}
+    for k, job in enumerate(jobs):
+        groups.setdefault(job.start_iteration, []).append(k)
+    return list(groups.values())
+
+
+def _numbered_in(positions: list[int], call: Callable):
+    """``call()``, whose Diverged error names the diverged job's position in the whole list."""
+    try:
+        return call()
+    except Diverged as err:
+        err.model = positions[err.model or 0]
+        raise
 
 
 def _numbered(first: int, call: Callable, *args):
@@ -92,7 +115,7 @@ def _numbered(first: int, call: Callable, *args):
 def _train_alone(model: nn.Module, job: TrainJob, dataset: Dataset, cfg: dict) -> TrainResult:
     model.load_state_dict(job.start_weights)
     return train(model, job.mask, dataset, cfg, data_seed=job.data_seed,
-                 snapshot_iteration=job.snapshot_iteration)
+                 snapshot_iteration=job.snapshot_iteration, start_iteration=job.start_iteration)
 
 
 class _StackedRun:
@@ -103,17 +126,19 @@ class _StackedRun:
         self.chain, self.jobs, self.dataset, self.cfg = chain, jobs, dataset, cfg
         self.dtype = PRECISIONS[cfg.get("precision", "float32")]
         self.weights = _Weights(chain, jobs, device, PER_MODEL_LEAVES.get(device.type, False))
+        self.start = jobs[0].start_iteration  # the same for every job of a stack (train_jobs)
         self.optimizer = build_optimizer(self.weights.leaves(), cfg)
-        self.schedule = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda step: lr_factor(step, cfg))
+        self.schedule = resumed_schedule(self.optimizer, cfg, self.start)
         self.batches = _BatchPlan([job.data_seed for job in jobs], dataset, cfg, device)
+        for _ in range(self.start):
+            self.batches.next()  # the steps before k: drawn (and augmented) to resume at k
 
     def run(self) -> list[TrainResult]:
         cfg, jobs = self.cfg, self.jobs
         snapshots = {k: self.weights.of_model(k) for k, job in enumerate(jobs)
-                     if job.snapshot_iteration == 0}
+                     if job.snapshot_iteration == self.start}
         histories: list[list[EvalPoint]] = [[] for _ in jobs]
-        for iteration in range(1, cfg["iterations"] + 1):
+        for iteration in range(self.start + 1, cfg["iterations"] + 1):
             x, y = self.batches.next()  # (K, B, *input_shape), (K, B)
             self._step(x, y)
             for k, job in enumerate(jobs):
@@ -123,7 +148,8 @@ class _StackedRun:
                 for k, point in enumerate(self._evaluate(iteration)):
                     histories[k].append(point)
         return [TrainResult(history=histories[k], final_weights=self.weights.of_model(k),
-                            snapshot=snapshots.get(k)) for k in range(len(jobs))]
+                            snapshot=snapshots.get(k), start_iteration=self.start)
+                for k in range(len(jobs))]
 
     def _step(self, x: Tensor, y: Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)

@@ -98,6 +98,10 @@ METHODS: dict[str, MethodEntry] = {entry.name: entry for entry in (
     MethodEntry("random", M + "random_mask:RandomMask",
                 MethodStyle("Random pruning", PURPLE, "v", DASHDOT),
                 "a random mask with imp's per-layer counts, on theta_0", TICKET),
+    MethodEntry("lmc", M + "lmc:LinearModeConnectivity",
+                MethodStyle("Linear mode connectivity", SKY_BLUE, "P", "-"),
+                "two copies from theta_k, other data orders: error along the line between them",
+                {"ticket": "imp", "rewound": "imp_rewind"}, needs=("rewind_iteration",)),
     MethodEntry("dense", M + "dense:Dense", MethodStyle("Dense", BLACK, "o", "-"),
                 "the dense network only (round 0), for the structured methods", pruning=None),
     _untrained("large_final", "large final", BLUE, "o", "-"),
@@ -165,6 +169,8 @@ FIGURE_KINDS: dict[str, FigureKind] = {
     "signs_vs_magnitudes": FigureKind(("imp", "signed_constant", "signed_constant_rescaled",
                                        "reshuffle", "reinit")),
     "structured_vs_density": FigureKind(None, panels=True),
+    "lr_panels": FigureKind(("imp", "reinit"), panels=True),
+    "lmc_vs_rewind": FigureKind(("lmc",), panels=True),
 }
 # Keys a figure spec may have.
 FIGURE_SPEC_KEYS = ("kind", "methods", "panels")

@@ -249,6 +249,12 @@ def _check_rates(pruning: dict, at: list, locate: _Locator) -> None:
                 raise locate.error(at + ["rates", kind], "not used by scope: global", True)
         if "global" not in rates:
             raise locate.error(at + ["rates"], "scope: global needs rates.global")
+        if pruning.get("output_in_pool") and "output" in rates:
+            raise locate.error(at + ["rates", "output"], "the output layer is in the pool "
+                               "(output_in_pool: true): no separate output rate", True)
+    for key in ("global_count", "output_in_pool"):
+        if scope != "global" and key in pruning:
+            raise locate.error(at + [key], "only for scope: global", True)
 
 
 def method_requirements() -> dict[str, list[str]]:

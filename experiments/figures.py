@@ -25,6 +25,9 @@ experiment set loads (experiments/config.py); this module only draws.  Kinds:
 * ``early_stop_vs_density``: the early-stop iteration, drawn the same way.
 * ``oneshot_vs_iterative``: imp against oneshot, accuracy and early-stop iteration side by side.
 * ``rewind_vs_reset``: imp (reset to initialisation) against imp_rewind, the same two panels.
+* ``lr_panels``: the same comparison in several experiments (learning rates), one column each.
+* ``lmc_vs_rewind``: the lmc method over experiments that differ in the rewind step k
+  (experiments/plots/lmc.py).
 
 Accuracies in rounds.csv are fractions; the axes show percent.  Colours are the Okabe-Ito
 palette, fixed per method across all figures, each method also with its own marker and line
@@ -51,7 +54,7 @@ from experiments.atomic import write_all
 from experiments.catalogue import FIGURE_KINDS
 from experiments.config import ConfigError, find_figure, load_experiment_set
 from experiments.console import Console, guarded
-from experiments.plots import lth, structured, supermask
+from experiments.plots import lmc, lth, structured, supermask
 from experiments.plots.axes import FigureData, density_ticks  # noqa: F401 (tests use density_ticks)
 from experiments.plots.style import FIGURE_SIZE_IN, PDF_METADATA, RC_PARAMS
 from experiments.provenance import collect_provenance
@@ -90,7 +93,8 @@ def load_figure_data(rounds_csv: Path, methods: list[str], name: str,
                    for metric in ("test_acc", "early_stop_iter")}
     return FigureData({method: group_rounds(rows, method) for method in methods},
                       dense_stats, methods, sorted({row["seed"] for row in rows}),
-                      training_lr=cfg["training"]["lr"])
+                      training_lr=cfg["training"]["lr"],
+                      rewind_iteration=cfg.get("rewind_iteration"), rows=rows)
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,8 @@ KINDS = {
     "signs_vs_magnitudes": FigureDrawing(supermask.draw_signs_vs_magnitudes),
     "structured_vs_density": FigureDrawing(structured.draw_structured_vs_density,
                                            size_in=structured.SIZE_IN),
+    "lr_panels": FigureDrawing(lth.draw_lr_panels, size_in=structured.SIZE_IN),
+    "lmc_vs_rewind": FigureDrawing(lmc.draw_lmc_vs_rewind, size_in=lmc.SIZE_IN),
 }
 
 

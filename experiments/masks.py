@@ -6,9 +6,10 @@ and nn.Conv2d; biases and batch-norm parameters are never pruned. The last nn.Li
 order is the output layer, which has its own pruning rate.
 
 Counting rule: a pruning step with rate ``r`` removes exactly ``round_half_up(r * remaining)``
-weights among those still kept, so masks only shrink. Ranking is by absolute value; ties go to the
-lower flat index (then the earlier layer, for global pruning) through a stable sort on CPU, which
-makes every mask deterministic.
+weights among those still kept, so masks only shrink (global scope can instead follow open_lth's
+count, ``count="open_lth"``: see ``magnitude_prune``). Ranking is by absolute value; among equal
+magnitudes the one at the lower flat index is pruned first (for global pruning, the one in the
+earlier layer first), through a stable sort on CPU, which makes every mask deterministic.
 """
 
 from __future__ import annotations
@@ -97,12 +98,19 @@ def magnitude_prune(
     rates: Mapping[str, float],
     scope: str,
     kinds: Mapping[str, str],
+    *,
+    count: str = "pool",
+    output_in_pool: bool = False,
 ) -> Mask:
     """New mask removing the smallest-magnitude kept weights.
 
     ``rates`` holds per-kind rates (``linear``, ``conv``, ``output``) for ``scope="layerwise"``;
-    for ``scope="global"`` it holds ``global`` (applied to the pool of all non-output layers) and
-    optionally ``output`` (the output layer pruned on its own; left dense when absent).
+    for ``scope="global"`` it holds ``global`` (applied to the pool of all non-output layers, the
+    output layer too with ``output_in_pool``) and optionally ``output`` (the output layer pruned
+    on its own; left dense when absent). ``count`` (global only): ``pool`` removes
+    round_half_up(rate * pooled remaining); ``open_lth`` removes what open_lth's sparse_global
+    does, ceil(rate * remaining in all layers) + 1 (it prunes every weight at or below the n-th
+    smallest magnitude, index n counted from 0).
     """
     remaining = kept_counts(mask)
     if scope == "layerwise":
@@ -111,13 +119,33 @@ def magnitude_prune(
         return prune_smallest(weights, mask, remove)
     if scope != "global":
         raise ValueError(f"unknown pruning scope {scope!r} (known: layerwise, global)")
-    pooled = [name for name, kind in kinds.items() if kind != "output"]
-    outputs = [name for name, kind in kinds.items() if kind == "output"]
-    pooled_rate = _kind_rate(rates, "global", "pool of non-output layers")
-    pooled_remove = removal_count(pooled_rate, sum(remaining[n] for n in pooled))
+    pooled, outputs = _pool(kinds, output_in_pool)
+    pooled_rate = _kind_rate(rates, "global", "pool of pruned layers")
+    pooled_remove = _global_count(pooled_rate, remaining, pooled, count)
     new_mask = prune_smallest_global(weights, mask, pooled, pooled_remove)
     output_remove = {n: removal_count(rates.get("output", 0.0), remaining[n]) for n in outputs}
     return prune_smallest(weights, new_mask, output_remove)
+
+
+def _pool(kinds: Mapping[str, str], output_in_pool: bool) -> tuple[list[str], list[str]]:
+    """(pooled layers, layers pruned on their own) of global pruning."""
+    if output_in_pool:
+        return list(kinds), []
+    return ([n for n, kind in kinds.items() if kind != "output"],
+            [n for n, kind in kinds.items() if kind == "output"])
+
+
+def _global_count(rate: float, remaining: Mapping[str, int], pooled: list[str],
+                  count: str) -> int:
+    """Weights one global step removes from the pool (``magnitude_prune``'s ``count``)."""
+    in_pool = sum(remaining[n] for n in pooled)
+    if count == "pool":
+        return removal_count(rate, in_pool)
+    if count == "open_lth":
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"pruning rate must be in [0, 1), got {rate}")
+        return min(in_pool, math.ceil(rate * sum(remaining.values())) + 1)
+    raise ValueError(f"unknown global count {count!r} (known: pool, open_lth)")
 
 
 def magnitude_prune_like(
@@ -126,12 +154,14 @@ def magnitude_prune_like(
     like: Mask,
     scope: str,
     kinds: Mapping[str, str],
+    *,
+    output_in_pool: bool = False,
 ) -> Mask:
     """Prune ``mask`` by magnitude in one step down to the counts ``like`` keeps.
 
     layerwise: every layer keeps exactly as many weights as in ``like``. global: the pooled
-    non-output layers keep ``like``'s pooled total (spread by magnitude), the output layer its own
-    count. This is one-shot pruning to the density an iterative run reached.
+    non-output layers (all layers, ``output_in_pool``) keep ``like``'s pooled total (spread by
+    magnitude), the output layer otherwise its own count. This is one-shot pruning to the density an iterative run reached.
     """
     have, want = kept_counts(mask), kept_counts(like)
     if any(want[name] > have[name] for name in kinds):
@@ -140,8 +170,8 @@ def magnitude_prune_like(
         return prune_smallest(weights, mask, {n: have[n] - want[n] for n in kinds})
     if scope != "global":
         raise ValueError(f"unknown pruning scope {scope!r} (known: layerwise, global)")
-    pooled = [name for name, kind in kinds.items() if kind != "output"]
-    outputs = {n: have[n] - want[n] for n, kind in kinds.items() if kind == "output"}
+    pooled, alone = _pool(kinds, output_in_pool)
+    outputs = {n: have[n] - want[n] for n in alone}
     remove = sum(have[n] - want[n] for n in pooled)
     return prune_smallest(weights, prune_smallest_global(weights, mask, pooled, remove), outputs)
 

@@ -132,11 +132,12 @@ class MethodContext:
         """Results a method keeps under a name of its own (slimming's penalised dense net)."""
         return StateHandle(self._trial.state, name)
 
-    def job(self, mask: Mask, start_weights: StateDict,
-            snapshot_iteration: int | None = None) -> TrainJob:
+    def job(self, mask: Mask, start_weights: StateDict, snapshot_iteration: int | None = None,
+            start_iteration: int = 0) -> TrainJob:
         """Training from ``start_weights`` under ``mask`` with the trial's data order, for the
-        method to yield."""
-        return TrainJob(start_weights, mask, self.seeds.data_order, snapshot_iteration)
+        method to yield; ``start_iteration`` k resumes the schedule and data order at step k."""
+        return TrainJob(start_weights, mask, self.seeds.data_order, snapshot_iteration,
+                        start_iteration)
 
 
 class Method(ABC):

@@ -19,6 +19,8 @@ class PruningSettings:
     rates: Mapping[str, float]  # by layer kind (or global); empty for channel pruning
     rounds: int  # pruning rounds after the dense round 0
     channel_ratios: tuple[float, ...]  # fraction of channels removed at rounds 1..rounds
+    global_count: str = "pool"  # pool | open_lth (experiments/masks.py magnitude_prune)
+    output_in_pool: bool = False  # global scope: the output layer pruned in the pool
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,11 @@ def experiment_settings(cfg: Mapping[str, Any]) -> ExperimentSettings:
     return ExperimentSettings(
         training=MappingProxyType(dict(cfg["training"])),
         pruning=PruningSettings(pruning["scope"], MappingProxyType(dict(pruning.get("rates", {}))),
-                                pruning["rounds"], tuple(pruning.get("channel_ratios", ()))),
+                                pruning["rounds"], tuple(pruning.get("channel_ratios", ())),
+                                # No schema defaults, so the configs (and hashes) of experiments
+                                # that do not set them stay as they were.
+                                pruning.get("global_count", "pool"),
+                                pruning.get("output_in_pool", False)),
         supermask=SupermaskSettings(supermask["rescale"], supermask["lr"],
                                     supermask.get("iterations")),
         structured=StructuredSettings(**structured),

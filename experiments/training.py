@@ -8,9 +8,14 @@ after every step the weights are multiplied by the mask again as a guard.
 ``precision: bfloat16`` in the config runs the forward and backward products in bfloat16 under
 autocast (weights, optimizer state and evaluation sums stay float32); the default is float32.
 
-Early stopping is read off, not enforced: training always runs ``iterations`` steps, evaluating
+Early stopping is read off, not enforced: training always runs to step ``iterations``, evaluating
 every ``eval_every`` steps and after the last; the early-stop iteration is the evaluation with the
 lowest validation loss (the earliest on ties).
+
+Resuming (``start_iteration`` k, Frankle et al. 2020; open_lth's ``start_step``): a run that starts
+from theta_k trains steps k+1..T only, with the batches and learning rates the run from step 0
+uses at those steps, so its iterations, evaluations and early-stop iteration are on the same clock
+as the run from step 0. The optimizer state starts fresh (zero moments), as in open_lth.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ class TrainResult:
     history: list[EvalPoint]
     final_weights: StateDict
     snapshot: StateDict | None = None  # weights after ``snapshot_iteration`` steps, if asked
+    start_iteration: int = 0  # the step training resumed at (0: from the start)
     best: EvalPoint = field(init=False)
 
     def __post_init__(self) -> None:
@@ -61,7 +67,8 @@ class TrainResult:
         return {"test_acc": self.best.test_acc, "val_acc": self.best.val_acc,
                 "val_loss": self.best.val_loss, "early_stop_iter": self.best.iteration,
                 "final_test_acc": final.test_acc, "final_val_acc": final.val_acc,
-                "iterations": final.iteration}
+                # steps actually trained: T - k for a run resumed at k
+                "iterations": final.iteration - self.start_iteration}
 
 
 def state_snapshot(model: nn.Module) -> StateDict:
@@ -82,6 +89,12 @@ def build_optimizer(params: list[nn.Parameter], cfg: dict) -> torch.optim.Optimi
     if name == "adamw":
         return torch.optim.AdamW(params, **common)
     raise ValueError(f"unknown optimizer {name!r} (known: sgd, adam, adamw)")
+
+
+def resumed_schedule(optimizer: torch.optim.Optimizer, cfg: dict,
+                     start: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """The learning-rate schedule of ``cfg`` as it stands after ``start`` steps."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step + start, cfg))
 
 
 def lr_factor(step: int, cfg: dict) -> float:
@@ -116,15 +129,15 @@ def _batches(dataset: Dataset, batch_size: int, order: torch.Generator) -> Itera
 class _MaskedStep:
     """One optimizer step that keeps pruned weights at exactly zero."""
 
-    def __init__(self, model: nn.Module, mask: Mask, cfg: dict, grad_hook: GradHook | None = None):
+    def __init__(self, model: nn.Module, mask: Mask, cfg: dict, grad_hook: GradHook | None = None,
+                 start: int = 0):
         self.model, self.grad_hook = model, grad_hook
         weights = prunable_weights(model)
         # (param, float mask on the param's device) pairs; the mask multiplies grads and weights.
         self.masked = [(weights[name], mask[name].to(weights[name].device, weights[name].dtype))
                        for name in weights]
         self.optimizer = build_optimizer(list(model.parameters()), cfg)
-        self.schedule = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda step: lr_factor(step, cfg))
+        self.schedule = resumed_schedule(self.optimizer, cfg, start)
 
     def __call__(self, loss: torch.Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)
@@ -151,24 +164,26 @@ def train(
     data_seed: int,
     snapshot_iteration: int | None = None,
     grad_hook: GradHook | None = None,
+    start_iteration: int = 0,
 ) -> TrainResult:
-    """Train ``model`` (already holding its starting weights) under ``mask`` for
-    ``cfg["iterations"]`` steps; batches come in the order drawn from ``data_seed``.
+    """Train ``model`` (already holding its starting weights) under ``mask`` from step
+    ``start_iteration`` to ``cfg["iterations"]``; batches come in the order drawn from
+    ``data_seed``, resumed at ``start_iteration`` (module docstring).
     ``grad_hook(model)``, if given, runs after every backward pass, before the step."""
     apply_mask(model, mask)
-    step = _MaskedStep(model, mask, cfg, grad_hook)
+    step = _MaskedStep(model, mask, cfg, grad_hook, start_iteration)
     torch.manual_seed(data_seed)  # anything drawing from the global RNG (dropout) repeats too
     order = generator(data_seed)
     augment_rng = generator(derive_seed(data_seed, "augment"))
-    snapshot = state_snapshot(model) if snapshot_iteration == 0 else None
+    snapshot = state_snapshot(model) if snapshot_iteration == start_iteration else None
     history: list[EvalPoint] = []
     model.train()
-    batches = _batches(dataset, cfg["batch_size"], order)
+    batches = _augmented(_batches(dataset, cfg["batch_size"], order), dataset, augment_rng)
+    for _ in range(start_iteration):
+        next(batches)  # the steps before k: drawn (and augmented) to resume the streams at k
     low_precision = cfg.get("precision", "float32") == "bfloat16"
-    for iteration in range(1, cfg["iterations"] + 1):
+    for iteration in range(start_iteration + 1, cfg["iterations"] + 1):
         x, y = next(batches)
-        if dataset.augment is not None:
-            x = dataset.augment(x, augment_rng)
         with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=low_precision):
             logits = model(x)
         step(F.cross_entropy(logits.float(), y))
@@ -176,7 +191,15 @@ def train(
             snapshot = state_snapshot(model)
         if iteration % cfg["eval_every"] == 0 or iteration == cfg["iterations"]:
             history.append(_evaluate_point(model, dataset, cfg, iteration))
-    return TrainResult(history=history, final_weights=state_snapshot(model), snapshot=snapshot)
+    return TrainResult(history=history, final_weights=state_snapshot(model), snapshot=snapshot,
+                       start_iteration=start_iteration)
+
+
+def _augmented(batches: Iterator[tuple], dataset: Dataset,
+               rng: torch.Generator) -> Iterator[tuple]:
+    """``batches`` through the dataset's augmentation, if it has one."""
+    for x, y in batches:
+        yield (dataset.augment(x, rng) if dataset.augment is not None else x), y
 
 
 def _evaluate_point(model: nn.Module, dataset: Dataset, cfg: dict, iteration: int) -> EvalPoint:

@@ -165,7 +165,9 @@ class Trial:
     def prune(self, weights: StateDict, mask: Mask) -> Mask:
         """One magnitude-pruning step with the experiment's rates and scope."""
         pruning = self.cfg["pruning"]
-        return magnitude_prune(weights, mask, pruning["rates"], pruning["scope"], self.kinds)
+        return magnitude_prune(weights, mask, pruning["rates"], pruning["scope"], self.kinds,
+                               count=pruning.get("global_count", "pool"),
+                               output_in_pool=pruning.get("output_in_pool", False))
 
     def context(self, method: str) -> MethodContext:
         """What ``method`` sees of this trial: its settings, and handles on its own results and
@@ -237,6 +239,13 @@ def run_trials(experiment: str, cfg: dict, seeds: list[int], outs: list[Path], *
     scheduler = Scheduler(units, methods, finish, stack=stack, max_models=max_models)
     scheduler.run()
     return [trial.rows() for trial in trials]
+
+
+def row_fields(rows: list[dict]) -> list[str]:
+    """ROW_FIELDS, then any further metrics a method reports (lmc's barrier and path errors), in
+    the order they first appear: experiments without such metrics keep exactly ROW_FIELDS."""
+    extra = dict.fromkeys(key for row in rows for key in row if key not in ROW_FIELDS)
+    return [*ROW_FIELDS, *extra]
 
 
 def _to_stderr(line: str) -> None:
@@ -336,7 +345,8 @@ def _run(args: argparse.Namespace, console: Console) -> int:
         provenance = _provenance(args, cfg, seed, device, wall_time_s)
         # Both or neither; rounds.csv, the declared output, is moved into place last.
         atomic.write_all([(out / "provenance.json", atomic.json_bytes(provenance)),
-                          (out / "rounds.csv", atomic.csv_bytes(seed_rows, ROW_FIELDS))])
+                          (out / "rounds.csv", atomic.csv_bytes(seed_rows,
+                                                                 row_fields(seed_rows)))])
     return 0
 
 

@@ -20,6 +20,7 @@ class RewoundIterativeMagnitude(Method):
         if round_index == 0:
             return ticket.finished_round(0)
         mask = chain_mask(context, ticket, round_index)
-        result = yield context.job(mask, ticket.rewind_weights())
+        result = yield context.job(mask, ticket.rewind_weights(),
+                                   start_iteration=context.settings.rewind_iteration)
         context.own.save_trained_weights(round_index, result.final_weights)
         return mask, result.metrics()

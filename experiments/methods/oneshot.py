@@ -19,8 +19,9 @@ class OneShot(Method):
         ticket = context.required("ticket")
         if round_index == 0:
             return ticket.finished_round(0)
+        pruning = context.settings.pruning
         mask = magnitude_prune_like(ticket.trained_weights(0), context.dense_mask(),
-                                    ticket.mask(round_index), context.settings.pruning.scope,
-                                    context.kinds)
+                                    ticket.mask(round_index), pruning.scope, context.kinds,
+                                    output_in_pool=pruning.output_in_pool)
         result = yield context.job(mask, context.initial_weights())
         return mask, result.metrics()

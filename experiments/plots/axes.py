@@ -17,6 +17,8 @@ class FigureData:
     methods: list[str]
     seeds: list[int]
     training_lr: float = 0.0  # the experiment's learning rate, for panel titles
+    rewind_iteration: int | None = None  # the experiment's k, for the rewinding figures
+    rows: list[dict] | None = None  # the raw rows of rounds.csv (extra columns as text)
 
 
 def std_or_zero(entry: dict) -> float:

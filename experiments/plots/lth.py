@@ -1,4 +1,9 @@
-"""Figure kinds of the lottery-ticket experiments: accuracy and early stopping against density."""
+"""Figure kinds of the lottery-ticket experiments: accuracy and early stopping against density.
+
+* ``lr_panels`` (Liu et al. 2019, Section 6): one column per experiment of the spec's ``panels``
+  (the same ticket-against-re-initialisation comparison at different learning rates), accuracy
+  above and early-stop iteration below.
+"""
 
 from __future__ import annotations
 
@@ -31,3 +36,16 @@ def draw_oneshot_vs_iterative(fig, data: FigureData) -> None:
 
 def draw_rewind_vs_reset(fig, data: FigureData) -> None:
     _two_panels(fig, data)
+
+
+def draw_lr_panels(fig, panels: dict[str, FigureData]) -> None:
+    axes = fig.subplots(2, len(panels), squeeze=False, sharey="row")
+    for column, data in enumerate(panels.values()):
+        accuracy_panel(axes[0][column], data)
+        early_stop_panel(axes[1][column], data)
+        axes[0][column].set_title(f"learning rate {data.training_lr:g}")
+        axes[0][column].set_xlabel("")
+        if column:
+            axes[0][column].set_ylabel("")
+            axes[1][column].set_ylabel("")
+    axes[0][0].legend(loc="lower left", frameon=False)

@@ -153,3 +153,39 @@ def test_apply_mask_zeroes_pruned_weights_only():
     assert torch.equal(model[4].bias, bias_before)
     with pytest.raises(ValueError, match="do not match"):
         apply_mask(model, {"0.weight": mask["0.weight"]})
+
+
+def _open_lth_reference(weights, mask, rate, ignored):
+    """open_lth's sparse_global, restated from its description: n = ceil(rate * all kept weights),
+    threshold = the n-th smallest kept magnitude (from 0) of the non-ignored layers, and every
+    kept weight at or below it pruned."""
+    import math as _math
+    import numpy as np
+    n = _math.ceil(rate * sum(int(m.sum()) for m in mask.values()))
+    pool = [name for name in weights if name not in ignored]
+    vector = np.concatenate([weights[k].abs().numpy()[mask[k].numpy()] for k in pool])
+    threshold = np.sort(vector)[n]
+    return {k: (mask[k] & (weights[k].abs() > threshold)) if k in pool else mask[k].clone()
+            for k in weights}
+
+
+@pytest.mark.parametrize("output_in_pool", [False, True])
+def test_open_lth_global_count_matches_its_threshold_rule(output_in_pool):
+    gen = torch.Generator().manual_seed(4)
+    weights = {"a.weight": torch.randn(30, 12, generator=gen),
+               "b.weight": torch.randn(20, 30, generator=gen),
+               "out.weight": torch.randn(5, 20, generator=gen)}
+    kinds = {"a.weight": "linear", "b.weight": "linear", "out.weight": "output"}
+    mask = {k: torch.ones_like(w, dtype=torch.bool) for k, w in weights.items()}
+    ignored = set() if output_in_pool else {"out.weight"}
+    for _ in range(3):  # a few rounds, so the count is taken of a mask already pruned
+        ours = magnitude_prune(weights, mask, {"global": 0.2}, "global", kinds,
+                               count="open_lth", output_in_pool=output_in_pool)
+        expected = _open_lth_reference(weights, mask, 0.2, ignored)
+        for name in weights:
+            assert torch.equal(ours[name], expected[name]), name
+        mask = ours
+    pooled = magnitude_prune(weights, mask, {"global": 0.2}, "global", kinds)
+    assert sum(kept_counts(pooled).values()) != sum(kept_counts(
+        magnitude_prune(weights, mask, {"global": 0.2}, "global", kinds, count="open_lth"))
+        .values()), "the two counts differ"

@@ -1,7 +1,7 @@
 """The five methods, each checked for what makes it that method: imp's masks shrink by the
 configured counts, reinit keeps the ticket's mask but not its weights, random keeps the ticket's
-per-layer counts but not its mask, oneshot prunes the dense net once, imp_rewind restarts from
-theta_k. A toy dataset stands in for MNIST-1D so each test takes about a second."""
+per-layer counts but not its mask, oneshot prunes the dense net once, imp_rewind resumes from
+theta_k at step k. A toy dataset stands in for MNIST-1D so each test takes about a second."""
 
 from __future__ import annotations
 
@@ -48,11 +48,13 @@ class Recorder:
 
     def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scope: str = "layerwise"):
         self.starts: dict[tuple[str, int], list[dict]] = {}
+        self.trained: dict[tuple[str, int], list] = {}
         original_finish = trial_module._finish_round
 
         def recording_finish(unit, outcome):
             self.starts[(unit.method, unit.round_index)] = [
                 {k: v.clone() for k, v in job.start_weights.items()} for job in unit.trained]
+            self.trained[(unit.method, unit.round_index)] = list(unit.trained)
             return original_finish(unit, outcome)
 
         monkeypatch.setattr(trial_module, "_finish_round", recording_finish)
@@ -123,7 +125,9 @@ def test_oneshot_prunes_the_dense_trained_net_once(recorded):
     assert same(recorded.mask("oneshot", 1), recorded.mask("imp", 1))
 
 
-def test_imp_rewind_restarts_from_theta_k(recorded):
+def test_imp_rewind_resumes_from_theta_k(recorded):
+    """theta_k, resumed at step k: T - k steps trained, on imp's clock (Frankle et al. 2020).
+    (Before issue 13 this test pinned the old restart from step 0 with the full T steps.)"""
     # theta_k by hand: the dense net trained from theta_0 for k = 6 steps in the trial's data order.
     model = build_model(recorded.cfg["model"], (12,), 3)
     model.load_state_dict(recorded.theta0)
@@ -132,6 +136,9 @@ def test_imp_rewind_restarts_from_theta_k(recorded):
                     data_seed=TrialSeeds(0).data_order).final_weights
     for r in range(1, 4):
         assert same(recorded.starts[("imp_rewind", r)][0], theta_k)
+        assert recorded.trained[("imp_rewind", r)][0].start_iteration == 6
+        assert recorded.row("imp_rewind", r)["iterations"] == 24 - 6
+        assert recorded.row("imp_rewind", r)["early_stop_iter"] in (8, 16, 24)
     assert same(recorded.mask("imp_rewind", 1), recorded.mask("imp", 1))
     assert not same(recorded.mask("imp_rewind", 3), recorded.mask("imp", 3))
 
