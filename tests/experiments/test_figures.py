@@ -42,6 +42,29 @@ experiments:
     seeds: [0, 1]
     figures:
       tiny_structured: {kind: structured_vs_density, methods: [l1_finetune, l1_ticket]}
+  tiny_lr_a: &panel
+    dataset: {name: mnist1d, validation: 100}
+    model: {name: mlp, hidden: [16]}
+    training: {optimizer: sgd, lr: 0.1, batch_size: 32, iterations: 10, eval_every: 5}
+    pruning: {rates: {linear: 0.5, output: 0.5}, rounds: 3}
+    methods: [imp, reinit]
+    seeds: [0, 1]
+    figures:
+      tiny_lr: {kind: lr_panels, panels: [tiny_lr_a, tiny_lr_b]}
+  tiny_lr_b:
+    <<: *panel
+    figures: {}
+  tiny_lmc_a:
+    <<: *panel
+    methods: [imp, imp_rewind, lmc]
+    rewind_iteration: 2
+    figures:
+      tiny_lmc: {kind: lmc_vs_rewind, panels: [tiny_lmc_a, tiny_lmc_b]}
+  tiny_lmc_b:
+    <<: *panel
+    methods: [imp, imp_rewind, lmc]
+    rewind_iteration: 4
+    figures: {}
 """
 COLUMNS = ["method", "seed", "round", "density", "test_acc", "val_acc", "early_stop_iter",
            "final_test_acc", "params", "flops", "compression", "speedup"]
@@ -70,6 +93,19 @@ def write_results(results: Path, methods=METHODS, seeds=(0, 1)) -> None:
     (results / "summary.json").write_text(json.dumps({"provenance": {"device": "cuda"}}))
 
 
+def write_lmc_results(results: Path, shift: float) -> None:
+    """Rows of lmc beside imp's: test errors along the path (path_err_I) and their barrier."""
+    write_results(results, methods=["imp", "imp_rewind"])
+    path_columns = [f"path_err_{i}" for i in range(5)]
+    with (results / "rounds.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS + ["barrier", *path_columns])
+        writer.writeheader()
+        writer.writerows(rows_of(["imp", "imp_rewind"]))
+        for row in rows_of(["lmc"]):
+            path = [0.4, 0.45 + shift, 0.5 + shift, 0.45 + shift, 0.4]
+            writer.writerow({**row, "barrier": 0.1 + shift, **dict(zip(path_columns, path))})
+
+
 @pytest.fixture
 def setup(tmp_path: Path) -> dict:
     config = tmp_path / "set.yaml"
@@ -77,6 +113,10 @@ def setup(tmp_path: Path) -> dict:
     results = tmp_path / "results" / "tiny"
     write_results(results)
     write_results(results.parent / "tiny_s")
+    for panel in ("tiny_lr_a", "tiny_lr_b"):
+        write_results(results.parent / panel, methods=["imp", "reinit"])
+    write_lmc_results(results.parent / "tiny_lmc_a", 0.05)
+    write_lmc_results(results.parent / "tiny_lmc_b", 0.0)
     return {"config": config, "results": results, "figures": tmp_path / "figures"}
 
 
@@ -85,7 +125,8 @@ KIND_OF: dict[str, str] = {}
 
 def draw(setup: dict, name: str, out: Path | None = None) -> int:
     out = out or setup["figures"] / f"{name}.pdf"
-    results = setup["results"].parent / "tiny_s" if name == "tiny_structured" else setup["results"]
+    own = {"tiny_structured": "tiny_s", "tiny_lr": "tiny_lr_a", "tiny_lmc": "tiny_lmc_a"}
+    results = setup["results"].parent / own[name] if name in own else setup["results"]
     return main(["--experiments-file", str(setup["config"]), "--figure", name,
                  "--results", str(results), "--out", str(out)])
 
@@ -219,3 +260,15 @@ def test_method_missing_from_results_names_the_config(setup, capsys):
     write_results(setup["results"], methods=["imp", "oneshot"])
     expect_config_error(setup, capsys, "tiny_accuracy", "reinit, random",
                         str(setup["results"] / "rounds.csv"))
+
+
+@pytest.mark.parametrize("name, labels", [
+    ("tiny_lr", ["Weights remaining (%)", "IMP", "Random reinit"]),
+    ("tiny_lmc", ["interpolation alpha", "Error barrier (%)", "rewind step k", "k = 2", "k = 4"]),
+])
+def test_panel_kinds_draw_every_panel(setup, name, labels):
+    assert draw(setup, name) == 0
+    reader = PdfReader(setup["figures"] / f"{name}.pdf")
+    assert len(reader.pages) == 1
+    text = reader.pages[0].extract_text()
+    assert all(label in text for label in labels), text
