@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from manuscript.cache import code_version, digest
+from manuscript.cache import key as cache_key
 from manuscript.errors import SourceError
-from manuscript.pandoc import pandoc_fingerprint, read_json
+from manuscript.pandoc import read_json
 
 _ENTRY_START = re.compile(r"^[ \t]*@(?P<type>\w+)\s*\{\s*(?P<key>[^,\s]+)\s*,", re.M)
 _ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/(?P<id>[^?#\s]+?)(?:v\d+)?(?:\.pdf)?$", re.I)
@@ -36,7 +36,7 @@ def read_entries(path: str | Path, cache=None) -> dict[str, dict]:
     path = Path(path)
     if not path.is_file():
         raise SourceError("bibliography file does not exist", str(path))
-    key = digest("bibliography", code_version(), pandoc_fingerprint(), path.read_bytes())
+    key = cache_key("bibliography", files=[path])
     if key not in _PARSED:
         entries = cache.get("bibliography", key) if cache else None
         if entries is None:

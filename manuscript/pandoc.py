@@ -31,13 +31,6 @@ def pandoc_path() -> str:
     return pypandoc.get_pandoc_path()
 
 
-@lru_cache(maxsize=1)
-def pandoc_fingerprint() -> list:
-    """Which pandoc this is (path, size, mtime): cached parses are keyed on it."""
-    stat = os.stat(pandoc_path())
-    return [pandoc_path(), stat.st_size, stat.st_mtime_ns]
-
-
 class UnconvertibleMath(SourceError):
     """TeX math pandoc's Typst writer could not convert (it would print the TeX as text); the
     writer does not know the chapter, so the build places the error (manuscript.build)."""
@@ -128,9 +121,9 @@ def read_markdown_meta(path: str, cache=None) -> dict:
 
 
 def _markdown_key(path: str) -> str:
-    from manuscript.cache import digest  # late: the cache is optional here
+    from manuscript import cache  # late: manuscript.cache names the pandoc it keys on
 
-    return digest("markdown", pandoc_fingerprint(), Path(path).read_bytes())
+    return cache.key("markdown", files=[path])
 
 
 # panflute is imported inside the helpers below: the workflow's scan walks plain JSON and need

@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from manuscript.ast import attr, document_elements
-from manuscript.cache import code_version, digest
+from manuscript.cache import key as cache_key
 from manuscript.errors import error_at
 from manuscript.pandoc import read_markdown
 
@@ -63,7 +62,7 @@ def scan_chapter(chapter: str, templates_dir: str = "templates", results_root: s
 
 
 def _found_in(chapter: str, cache) -> _Found:
-    key = digest("scan", code_version(), Path(chapter).read_bytes())
+    key = cache_key("scan", files=[chapter])
     cached = cache.get("scan", key) if cache else None
     if cached is not None:
         return _Found(**cached)

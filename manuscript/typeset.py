@@ -19,9 +19,9 @@ from typing import Callable
 import panflute as pf
 
 from manuscript import citeproc_reuse
-from manuscript.cache import code_version, digest, file_digest
+from manuscript.cache import key as cache_key
 from manuscript.filters import AFTER_CITEPROC
-from manuscript.pandoc import pandoc_fingerprint, run_pandoc
+from manuscript.pandoc import run_pandoc
 from manuscript.writer import Typeset, typeset_blocks
 
 TEMPLATE = "templates/thesis.pandoc.typ"
@@ -51,29 +51,29 @@ class PartJob:
 
 
 def part_key(settings, source_key: str, context: Context) -> str:
-    return digest("typeset", code_version(), pandoc_fingerprint(), source_key, context.before,
-                  context.after, context.refs_elsewhere, settings.key, citeproc_inputs(settings))
+    return cache_key("typeset", source_key, context.__dict__, settings.key,
+                     files=citeproc_files(settings))
 
 
-def citeproc_inputs(settings) -> list:
-    """The files citeproc reads (bibliographies, style, abbreviations), with their digests."""
+def citeproc_files(settings) -> list[str]:
+    """The files citeproc reads (bibliographies, style, abbreviations)."""
     names = []
     for key in ("bibliography", "csl", "citation-style", "citation-abbreviations"):
         value = settings.get(key, [])
         names += [value] if isinstance(value, str) else list(value)
-    return [(name, file_digest(name)) for name in names]
+    return names
 
 
 def typeset_part(settings, job: PartJob) -> Typeset:
     """The part's Typst, from the cache when nothing it depends on changed."""
-    renderings_key = digest("renderings", code_version(), pandoc_fingerprint(), job.citations,
-                            job.context.__dict__, settings.key, citeproc_inputs(settings))
+    renderings_key = cache_key("renderings", job.citations, job.context.__dict__, settings.key,
+                               files=citeproc_files(settings))
     cached = settings.cache.get("typeset", job.key)
     if cached is not None:
         settings.cache.keep("renderings", renderings_key)  # kept for this part's next edit
         return Typeset(**cached)
     cited = _cite_or_reuse(settings, job.blocks(), job.context, renderings_key)
-    typeset = typeset_blocks(settings, cited, citeproc_inputs(settings))
+    typeset = typeset_blocks(settings, cited, citeproc_files(settings))
     settings.cache.put("typeset", job.key, typeset.__dict__)
     return typeset
 
@@ -112,8 +112,8 @@ def cite(settings, blocks: list, context: Context) -> list:
 
 def title_matter(settings, meta: dict, context: Context) -> tuple[dict, str]:
     """The title matter after citeproc and the bibliography links: (metadata, its characters)."""
-    key = digest("title-matter", code_version(), pandoc_fingerprint(), meta, context.after,
-                 settings.key, citeproc_inputs(settings))
+    key = cache_key("title-matter", meta, context.after, settings.key,
+                    files=citeproc_files(settings))
     cached = settings.cache.get("title-matter", key)
     if cached is not None:
         return cached[0], cached[1]
@@ -132,8 +132,7 @@ def frame(settings, meta: dict, code_blocks: list) -> tuple[str, str]:
 
     The parts' code blocks go through the writer here too, so that it defines the highlighting
     functions they need when any of them is highlighted; they are cut away with the body."""
-    key = digest("frame", code_version(), pandoc_fingerprint(), meta, code_blocks,
-                 file_digest(TEMPLATE))
+    key = cache_key("frame", meta, code_blocks, files=[TEMPLATE])
     cached = settings.cache.get("frame", key)
     if cached is not None:
         return cached[0], cached[1]

@@ -65,9 +65,10 @@ def start(source: Path, root: Path, font_paths: list[str]) -> None:
 def server_version(root: Path, font_paths: list[str]) -> str:
     """What a server must share with a build to compile for it: this code, the typst package,
     the project root and its font files."""
-    from manuscript.font_fallback import font_files, typst_fingerprint
+    from manuscript.cache import tools
+    from manuscript.fonts import font_files
 
-    return digest(Path(__file__).read_bytes(), typst_fingerprint(), str(root.resolve()),
+    return digest(Path(__file__).read_bytes(), tools(), str(root.resolve()),
                   font_paths, font_files([Path(p) for p in font_paths]))
 
 
@@ -151,7 +152,7 @@ def _compile(compiler, request: dict) -> dict:
 
     try:
         _, warnings = compiler.compile_with_warnings(input=request["source"],
-                                                     output=request["output"])
+                                                     output=request["output"], format="pdf")
     except typst.TypstError as error:
         return {"error": str(error), "diagnostic": str(getattr(error, "diagnostic", "") or "")}
     return {"warnings": [str(warning) for warning in warnings], "pid": os.getpid()}

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import panflute as pf
 
-from manuscript.cache import code_version, digest
+from manuscript.cache import key as cache_key
 from manuscript.filters import AFTER_CITEPROC
-from manuscript.pandoc import pandoc_fingerprint, run_pandoc
+from manuscript.pandoc import run_pandoc
 
 BEGIN, END = "//@@ section begins", "//@@ section ends"
 
@@ -29,12 +29,11 @@ class Typeset:
     chars: str    # every character of the text, for choosing fonts
 
 
-def typeset_blocks(settings, blocks: list, inputs: list) -> Typeset:
-    """Linked and written Typst of cited `blocks`; `inputs` are the digests of the files the
-    links depend on (the bibliography)."""
+def typeset_blocks(settings, blocks: list, files: list[str]) -> Typeset:
+    """Linked and written Typst of cited `blocks`; `files` are those the links depend on (the
+    bibliography)."""
     sections = _sections(blocks)
-    keys = [digest("section", code_version(), pandoc_fingerprint(), section, settings.key, inputs)
-            for section in sections]
+    keys = [cache_key("section", section, settings.key, files=files) for section in sections]
     done = [settings.cache.get("section", key) for key in keys]
     missing = [index for index, value in enumerate(done) if value is None]
     if missing:
