@@ -8,7 +8,6 @@ import re
 import subprocess
 import tempfile
 from functools import lru_cache
-from importlib.util import find_spec
 from pathlib import Path
 
 from manuscript.errors import SourceError, require_utf8
@@ -19,13 +18,7 @@ _PANDOC_POSITION = re.compile(r'Error at "(?P<file>[^"]+)" \(line (?P<line>\d+),
 
 @lru_cache(maxsize=1)
 def pandoc_path() -> str:
-    # The binary pypandoc-binary bundles, found without importing pypandoc (which pulls in
-    # urllib and http.client: a tenth of a second at every Snakemake start).
-    spec = find_spec("pypandoc")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        bundled = Path(folder) / "files" / "pandoc"
-        if os.access(bundled, os.X_OK):
-            return str(bundled)
+    """The binary pypandoc-binary bundles."""
     import pypandoc
 
     return pypandoc.get_pandoc_path()

@@ -3,12 +3,10 @@
 Citation numbers, disambiguation and the bibliography depend on every citation of the thesis,
 so each part goes through citeproc with all the other parts' citations around it, in reading
 order (the title matter's first, as pandoc reads metadata first), and with a stand-in #refs div
-to catch the bibliography where the part has none; both are cut away afterwards (and where the
-part's citations are those of an earlier run, manuscript.citeproc_reuse may fill them in
-instead). The Typst of a part is cached, keyed by the part and those citations: prose edits in
-one chapter leave every other part's Typst as it was. The parts' Typst, joined as pandoc's
-writer separates blocks, fills the body of the title matter's rendering of
-templates/thesis.pandoc.typ (`frame`).
+to catch the bibliography where the part has none; both are cut away afterwards. The Typst of
+a part is cached, keyed by the part and those citations: prose edits in one chapter leave every
+other part's Typst as it was. The parts' Typst, joined as pandoc's writer separates blocks,
+fills the body of the title matter's rendering of templates/thesis.pandoc.typ (`frame`).
 """
 from __future__ import annotations
 
@@ -18,7 +16,6 @@ from typing import Callable
 
 import panflute as pf
 
-from manuscript import citeproc_reuse
 from manuscript.cache import key as cache_key
 from manuscript.filters import AFTER_CITEPROC
 from manuscript.pandoc import run_pandoc
@@ -47,7 +44,6 @@ class PartJob:
     key: str            # names the part's Typst in the cache: see part_key
     blocks: Callable    # gives the part's filtered blocks
     context: Context
-    citations: list     # the part's citations in order (a Cite's first field), without rendering
 
 
 def part_key(settings, source_key: str, context: Context) -> str:
@@ -66,33 +62,13 @@ def citeproc_files(settings) -> list[str]:
 
 def typeset_part(settings, job: PartJob) -> Typeset:
     """The part's Typst, from the cache when nothing it depends on changed."""
-    renderings_key = cache_key("renderings", job.citations, job.context.__dict__, settings.key,
-                               files=citeproc_files(settings))
     cached = settings.cache.get("typeset", job.key)
     if cached is not None:
-        settings.cache.keep("renderings", renderings_key)  # kept for this part's next edit
         return Typeset(**cached)
-    cited = _cite_or_reuse(settings, job.blocks(), job.context, renderings_key)
-    typeset = typeset_blocks(settings, cited, citeproc_files(settings))
+    blocks = job.blocks()
+    typeset = typeset_blocks(settings, cite(settings, blocks, job.context) if blocks else blocks)
     settings.cache.put("typeset", job.key, typeset.__dict__)
     return typeset
-
-
-def _cite_or_reuse(settings, blocks: list, context: Context, renderings_key: str) -> list:
-    """citeproc's result: the renderings of an earlier run of the same citations when
-    manuscript.citeproc_reuse shows that to be the same, else a run of citeproc."""
-    if not blocks:  # a chapter that is all abstract, say
-        return blocks
-    renderings = settings.cache.get("renderings", renderings_key)
-    if renderings is not None:
-        style = settings.get("csl", None) or settings.get("citation-style", None)
-        ends_document = not context.after and not context.refs_elsewhere
-        reused = citeproc_reuse.reuse(blocks, renderings, style, ends_document)
-        if reused is not None:
-            return reused
-    cited = cite(settings, blocks, context)
-    settings.cache.put("renderings", renderings_key, citeproc_reuse.rendered(cited))
-    return cited
 
 
 def cite(settings, blocks: list, context: Context) -> list:
