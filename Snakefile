@@ -2,17 +2,11 @@
 #   snakemake --cores 4 thesis.pdf                     the whole thesis
 #   snakemake --cores 4 results/lth_mnist1d/summary.json   one experiment
 #   snakemake --cores 4 figures/lth_accuracy.pdf       one figure
-import gc
 import sys
 import threading
 
 from experiments.config_yaml import ConfigError
 from experiments.workflow_config import checked_workflow_config
-
-# Snakemake's start leaves some 80,000 objects that live as long as the process; the garbage
-# collector would scan them again at each collection and at exit, a third of a second of every
-# run. Frozen, they are left alone.
-gc.freeze()
 
 
 def stop(error):

@@ -97,20 +97,7 @@ def read_markdown(path: str, cache=None) -> dict:
         ast = json.loads(run_pandoc(["-f", "markdown", "-t", "json", path]))
         if cache:
             cache.put("ast", key, ast)
-            cache.put("ast-meta", key, ast["meta"])
     return ast
-
-
-def read_markdown_meta(path: str, cache=None) -> dict:
-    """Only the metadata (YAML blocks) of a chapter: a small entry beside the cached AST."""
-    if cache is None:
-        return read_markdown(path)["meta"]
-    key = _markdown_key(path)
-    meta = cache.get("ast-meta", key)
-    if meta is None:
-        meta = read_markdown(path, cache)["meta"]
-        cache.put("ast-meta", key, meta)
-    return meta
 
 
 def _markdown_key(path: str) -> str:

@@ -26,7 +26,7 @@ from manuscript.cache import digest
 from manuscript.cache import key as cache_key
 from manuscript.filters import BEFORE_CITEPROC, abstract, provenance
 from manuscript.filters.common import Part
-from manuscript.pandoc import read_json, read_markdown, read_markdown_meta
+from manuscript.pandoc import read_json, read_markdown
 from manuscript.scan import scan_chapter
 
 # What the abstract filter moves from a chapter into the metadata.
@@ -73,7 +73,7 @@ def read_settings(metadata: str, chapters: list[str], cache) -> Settings:
         cache.put("metadata", key, base)
     meta = dict(base["meta"])
     for chapter in chapters:
-        meta.update(read_markdown_meta(chapter, cache))
+        meta.update(read_markdown(chapter, cache)["meta"])
     meta = dict(sorted(meta.items()))
     meta["source-files"] = {"t": "MetaList", "c": [{"t": "MetaString", "c": c} for c in chapters]}
     filtered_on = {k: v for k, v in meta.items() if k != "source-files"}  # only errors name the files

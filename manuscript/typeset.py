@@ -88,19 +88,12 @@ def cite(settings, blocks: list, context: Context) -> list:
 
 def title_matter(settings, meta: dict, context: Context) -> tuple[dict, str]:
     """The title matter after citeproc and the bibliography links: (metadata, its characters)."""
-    key = cache_key("title-matter", meta, context.after, settings.key,
-                    files=citeproc_files(settings))
-    cached = settings.cache.get("title-matter", key)
-    if cached is not None:
-        return cached[0], cached[1]
     blocks = [*_paragraph(context.after), _refs_stand_in()]
     cited = _citeproc(settings, meta, blocks)["meta"]
     doc = settings.doc([], cited, walk_metadata=True)
     for module in AFTER_CITEPROC:
         doc = module.main(doc)
-    linked, chars = doc.to_json()["meta"], _chars(doc)
-    settings.cache.put("title-matter", key, [linked, chars])
-    return linked, chars
+    return doc.to_json()["meta"], _chars(doc)
 
 
 def frame(settings, meta: dict, code_blocks: list) -> tuple[str, str]:
@@ -108,16 +101,10 @@ def frame(settings, meta: dict, code_blocks: list) -> tuple[str, str]:
 
     The parts' code blocks go through the writer here too, so that it defines the highlighting
     functions they need when any of them is highlighted; they are cut away with the body."""
-    key = cache_key("frame", meta, code_blocks, files=[TEMPLATE])
-    cached = settings.cache.get("frame", key)
-    if cached is not None:
-        return cached[0], cached[1]
     source = {"pandoc-api-version": settings.api, "meta": meta,
               "blocks": [_marker(BEGIN), *code_blocks, _marker(END)]}
     text = run_pandoc(["-f", "json", "-t", "typst", "--template", TEMPLATE], stdin=json.dumps(source))
-    before, after = text[:text.index(BEGIN)], text[text.rindex(END) + len(END):]
-    settings.cache.put("frame", key, [before, after])
-    return before, after
+    return text[:text.index(BEGIN)], text[text.rindex(END) + len(END):]
 
 
 def _citeproc(settings, meta: dict, blocks: list) -> dict:
