@@ -100,10 +100,6 @@ class Cache:
             return True
         return False
 
-    def keep(self, kind: str, key: str) -> None:
-        """Spare an entry from `sweep` without reading it (its value is already in memory)."""
-        self.used.add(self._path(kind, key))
-
     def put(self, kind: str, key: str, value) -> None:
         """Store `value` atomically; a cache that cannot be written only makes the next build slower."""
         path = self._path(kind, key)
