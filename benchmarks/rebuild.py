@@ -10,7 +10,8 @@ repeat appends a fresh word to the last sentence of the first prose paragraph of
 every timed build sees text it has never seen. The chapter is always restored byte for byte and
 the thesis rebuilt once more, so thesis.pdf matches the sources again when the script ends.
 --cold first times a build from nothing: it deletes build/cache/ (never results or figures)
-and stops the warm Typst process (manuscript.typst_server), which that build starts again.
+and stops the Typst server, if you started one (manuscript.typst_server). With a server running,
+the timed rebuilds use it; without one, they compile in the build's own process.
 """
 from __future__ import annotations
 

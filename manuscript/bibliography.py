@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from manuscript.cache import code_version, digest
+from manuscript.cache import key as cache_key
 from manuscript.errors import SourceError
-from manuscript.pandoc import pandoc_fingerprint, read_json
+from manuscript.pandoc import read_json
 
 _ENTRY_START = re.compile(r"^[ \t]*@(?P<type>\w+)\s*\{\s*(?P<key>[^,\s]+)\s*,", re.M)
 _ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/(?P<id>[^?#\s]+?)(?:v\d+)?(?:\.pdf)?$", re.I)
@@ -29,27 +29,17 @@ class LinkPatterns:
 
 def read_entries(path: str | Path, cache=None) -> dict[str, dict]:
     """CSL-JSON entries by key; a syntax error or a duplicate key names the file and line.
-
-    Several filters read the bibliography, for every chapter; pandoc parses each version of the
-    file once per process, and once in all when given a manuscript.cache.Cache.
-    """
+    With a manuscript.cache.Cache, pandoc parses each version of the file once."""
     path = Path(path)
     if not path.is_file():
         raise SourceError("bibliography file does not exist", str(path))
-    key = digest("bibliography", code_version(), pandoc_fingerprint(), path.read_bytes())
-    if key not in _PARSED:
-        entries = cache.get("bibliography", key) if cache else None
-        if entries is None:
-            entries = _parse_entries(path)
-            if cache:
-                cache.put("bibliography", key, entries)
-        _PARSED[key] = entries
-    elif cache:
-        cache.keep("bibliography", key)
-    return _PARSED[key]
-
-
-_PARSED: dict[str, dict] = {}
+    key = cache_key("bibliography", files=[path])
+    entries = cache.get("bibliography", key) if cache else None
+    if entries is None:
+        entries = _parse_entries(path)
+        if cache:
+            cache.put("bibliography", key, entries)
+    return entries
 
 
 def _parse_entries(path: Path) -> dict[str, dict]:

@@ -1,9 +1,9 @@
 """A content-addressed cache of JSON values under ``build/cache/``, for work that is slow to redo.
 
-An entry is one file named by a hash of everything its value depends on (its key), so an entry
-is never stale: changed inputs give another name. Entries are written to a temporary file and
-renamed into place, so a reader sees a whole entry or none. Each starts with a line naming the
-format and the SHA-256 of the JSON after it; an entry that does not match (cut short, edited by
+An entry is one file named by a hash of everything its value depends on (its key, made by `key`
+and nowhere else), so an entry is never stale: changed inputs give another name. Entries are
+written through manuscript.atomic, so a reader sees a whole entry or none. Each starts with a
+line naming the format and the SHA-256 of the JSON after it; an entry that does not match (cut short, edited by
 hand, an older format) counts as missing and is recomputed. `sweep` removes the entries a build
 did not use, so the cache holds about one build's worth.
 """
@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
+
+from manuscript import atomic
 
 # Bump when the layout of entries changes; older entries then read as missing.
 FORMAT = b"manuscript-cache 1"
@@ -31,12 +32,34 @@ def digest(*parts) -> str:
     return hasher.hexdigest()
 
 
+def key(kind: str, *values, files=()) -> str:
+    """The name of a `kind` entry, derived from everything its value is made from: this
+    package's code, the pandoc and typst it runs, `values`, and the bytes of `files` (the files
+    the step reads; a missing one counts as missing). Every entry of the build is named here."""
+    inputs = [(name, file_digest(name)) for name in sorted({str(f) for f in files})]
+    return digest(kind, code_version(), tools(), list(values), inputs)
+
+
 def file_digest(path) -> str | None:
-    """SHA-256 of a file's bytes, or None when it does not exist (also a fact worth keying on)."""
+    """SHA-256 of a file's bytes, or None when it does not exist (also a fact worth keying on).
+    Not remembered between calls: hashing every input of the thesis takes milliseconds."""
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except (FileNotFoundError, IsADirectoryError):
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
+
+
+@lru_cache(maxsize=1)
+def tools() -> list:
+    """Which pandoc and typst these are (path, size, modification time of each binary): a
+    parse, citeproc, the Typst writer and the fonts Typst embeds come with them."""
+    from importlib.util import find_spec
+
+    from manuscript.pandoc import pandoc_path  # late: manuscript.pandoc reads the cache
+
+    folder = find_spec("typst").submodule_search_locations[0]  # found, not imported: 0.15 s
+    binaries = [pandoc_path(), *sorted(str(p) for p in Path(folder).glob("_typst*"))]
+    return [(name, os.stat(name).st_size, os.stat(name).st_mtime_ns) for name in binaries]
 
 
 @lru_cache(maxsize=1)
@@ -77,21 +100,13 @@ class Cache:
             return True
         return False
 
-    def keep(self, kind: str, key: str) -> None:
-        """Spare an entry from `sweep` without reading it (its value is already in memory)."""
-        self.used.add(self._path(kind, key))
-
     def put(self, kind: str, key: str, value) -> None:
         """Store `value` atomically; a cache that cannot be written only makes the next build slower."""
         path = self._path(kind, key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             # dumps, not dump: json.dump streams through the pure-Python encoder, ten times slower.
             data = json.dumps(value, separators=(",", ":")).encode()
-            handle, temporary = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".tmp", dir=path.parent)
-            with os.fdopen(handle, "wb") as out:
-                out.write(FORMAT + b" " + hashlib.sha256(data).hexdigest().encode() + b"\n" + data)
-            os.replace(temporary, path)
+            atomic.write(path, FORMAT + b" " + hashlib.sha256(data).hexdigest().encode() + b"\n" + data)
         except OSError:
             return
         self.used.add(path)

@@ -13,13 +13,11 @@ the shared ``diagrams/style.typ``), with exit status 1; Typst's warnings go to s
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
-from manuscript import fonts
+from manuscript import atomic, fonts
 from manuscript.errors import SourceError
 
 # Seconds since 1970: only seen by a drawing that asks for today's date or leaves the document
@@ -36,20 +34,13 @@ def compile_diagram(source: Path, output: Path) -> list[str]:
 
     if not source.is_file():
         raise SourceError("diagram source does not exist", str(source))
-    output.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-    os.close(handle)
     try:
-        _, warnings = typst.compile_with_warnings(
-            str(source), output=temporary, format="pdf", root=str(_root(source)),
-            font_paths=[str(d) for d in fonts.font_dirs(Path.cwd())], timestamp=FIXED_TIMESTAMP)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a figure is meant to be shared
-        os.replace(temporary, output)
+        with atomic.replacing(output) as temporary:
+            _, warnings = typst.compile_with_warnings(
+                str(source), output=temporary, format="pdf", root=str(_root(source)),
+                font_paths=[str(d) for d in fonts.font_dirs(Path.cwd())], timestamp=FIXED_TIMESTAMP)
     except typst.TypstError as error:
         raise _located(error, source) from None
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
     return [" ".join(str(warning).split()) for warning in warnings]
 
 

@@ -7,12 +7,11 @@ text uses no new character does not choose again.
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 from manuscript import fonts
-from manuscript.cache import code_version, digest
+from manuscript.cache import key as cache_key
 
 
 def fallback_fonts(settings, chars: str) -> list[str]:
@@ -21,8 +20,7 @@ def fallback_fonts(settings, chars: str) -> list[str]:
     preferred = settings.get("fonts", []) or []
     preferred = [preferred] if isinstance(preferred, str) else list(preferred)
     dirs = fonts.font_dirs(Path.cwd())
-    key = digest("fonts", code_version(), sorted(set(chars)), preferred, font_files(dirs),
-                 typst_fingerprint())
+    key = cache_key("fonts", sorted(set(chars)), preferred, fonts.font_files(dirs))
     chosen = settings.cache.get("fonts", key)
     if chosen is None:
         chosen = fonts.choose_fonts(chars, fonts.scan_fonts(dirs), preferred)
@@ -31,21 +29,3 @@ def fallback_fonts(settings, chars: str) -> list[str]:
     if missing:
         print(fonts.report_missing(missing), file=sys.stderr)
     return list(fallback)
-
-
-def font_files(dirs) -> list:
-    """Every font file under `dirs` (which Typst may use), as (path, size, modification time)."""
-    found = []
-    for path in fonts._font_files(dirs):
-        stat = path.stat()
-        found.append((str(path), stat.st_size, stat.st_mtime_ns))
-    return sorted(found)
-
-
-def typst_fingerprint() -> list:
-    """Which typst package this is: its embedded fonts come with it."""
-    from importlib.util import find_spec
-
-    origin = find_spec("typst._typst").origin
-    stat = os.stat(origin)
-    return [origin, stat.st_size, stat.st_mtime_ns]

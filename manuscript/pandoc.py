@@ -8,7 +8,6 @@ import re
 import subprocess
 import tempfile
 from functools import lru_cache
-from importlib.util import find_spec
 from pathlib import Path
 
 from manuscript.errors import SourceError, require_utf8
@@ -19,23 +18,10 @@ _PANDOC_POSITION = re.compile(r'Error at "(?P<file>[^"]+)" \(line (?P<line>\d+),
 
 @lru_cache(maxsize=1)
 def pandoc_path() -> str:
-    # The binary pypandoc-binary bundles, found without importing pypandoc (which pulls in
-    # urllib and http.client: a tenth of a second at every Snakemake start).
-    spec = find_spec("pypandoc")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        bundled = Path(folder) / "files" / "pandoc"
-        if os.access(bundled, os.X_OK):
-            return str(bundled)
+    """The binary pypandoc-binary bundles."""
     import pypandoc
 
     return pypandoc.get_pandoc_path()
-
-
-@lru_cache(maxsize=1)
-def pandoc_fingerprint() -> list:
-    """Which pandoc this is (path, size, mtime): cached parses are keyed on it."""
-    stat = os.stat(pandoc_path())
-    return [pandoc_path(), stat.st_size, stat.st_mtime_ns]
 
 
 class UnconvertibleMath(SourceError):
@@ -111,26 +97,13 @@ def read_markdown(path: str, cache=None) -> dict:
         ast = json.loads(run_pandoc(["-f", "markdown", "-t", "json", path]))
         if cache:
             cache.put("ast", key, ast)
-            cache.put("ast-meta", key, ast["meta"])
     return ast
 
 
-def read_markdown_meta(path: str, cache=None) -> dict:
-    """Only the metadata (YAML blocks) of a chapter: a small entry beside the cached AST."""
-    if cache is None:
-        return read_markdown(path)["meta"]
-    key = _markdown_key(path)
-    meta = cache.get("ast-meta", key)
-    if meta is None:
-        meta = read_markdown(path, cache)["meta"]
-        cache.put("ast-meta", key, meta)
-    return meta
-
-
 def _markdown_key(path: str) -> str:
-    from manuscript.cache import digest  # late: the cache is optional here
+    from manuscript import cache  # late: manuscript.cache names the pandoc it keys on
 
-    return digest("markdown", pandoc_fingerprint(), Path(path).read_bytes())
+    return cache.key("markdown", files=[path])
 
 
 # panflute is imported inside the helpers below: the workflow's scan walks plain JSON and need

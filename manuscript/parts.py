@@ -22,10 +22,11 @@ import panflute as pf
 
 from manuscript import ast
 from manuscript import metadata as metadata_file
-from manuscript.cache import code_version, digest, file_digest
+from manuscript.cache import digest
+from manuscript.cache import key as cache_key
 from manuscript.filters import BEFORE_CITEPROC, abstract, provenance
 from manuscript.filters.common import Part
-from manuscript.pandoc import pandoc_fingerprint, read_json, read_markdown, read_markdown_meta
+from manuscript.pandoc import read_json, read_markdown
 from manuscript.scan import scan_chapter
 
 # What the abstract filter moves from a chapter into the metadata.
@@ -64,8 +65,7 @@ class Settings:
 def read_settings(metadata: str, chapters: list[str], cache) -> Settings:
     """`metadata` (YAML, read as pandoc's --metadata-file reads it) under the chapters' own YAML
     blocks (a later one wins), with `source-files` naming the chapters for error messages."""
-    data = Path(metadata).read_bytes()
-    key = digest("metadata", code_version(), pandoc_fingerprint(), data)
+    key = cache_key("metadata", files=[metadata])
     base = cache.get("metadata", key)
     if base is None:
         metadata_file.check(metadata)  # a changed file: its YAML and settings, at their lines
@@ -73,7 +73,7 @@ def read_settings(metadata: str, chapters: list[str], cache) -> Settings:
         cache.put("metadata", key, base)
     meta = dict(base["meta"])
     for chapter in chapters:
-        meta.update(read_markdown_meta(chapter, cache))
+        meta.update(read_markdown(chapter, cache)["meta"])
     meta = dict(sorted(meta.items()))
     meta["source-files"] = {"t": "MetaList", "c": [{"t": "MetaString", "c": c} for c in chapters]}
     filtered_on = {k: v for k, v in meta.items() if k != "source-files"}  # only errors name the files
@@ -86,7 +86,7 @@ def _check_style(csl, cache) -> None:
     """A CSL style citeproc would fail on is an error at its line; checked once per version."""
     if not isinstance(csl, str) or not Path(csl).is_file():
         return  # no style, or a missing one: pandoc's own error names it
-    key = digest("csl", code_version(), Path(csl).read_bytes())
+    key = cache_key("csl", files=[csl])
     if cache.get("csl", key) is None:
         metadata_file.check_csl(csl)
         cache.put("csl", key, True)
@@ -100,9 +100,8 @@ class Chapter:
     facts: dict
 
 
-def filter_chapter(path: str, settings: Settings, digests: dict) -> Chapter:
-    key = digest("chapter", code_version(), pandoc_fingerprint(), Path(path).read_bytes(),
-                 settings.key, _inputs(path, settings, digests))
+def filter_chapter(path: str, settings: Settings) -> Chapter:
+    key = cache_key("chapter", settings.key, files=[path, *_inputs(path, settings)])
     facts = settings.cache.get("chapter-facts", key)
     if facts is not None and settings.cache.has("chapter-blocks", key):
         return Chapter(path, key, facts)
@@ -145,18 +144,14 @@ def body_facts(blocks: list) -> dict:
     }
 
 
-def _inputs(path: str, settings: Settings, digests: dict) -> list:
-    """Every file the filters read for this chapter, with a digest of its bytes."""
+def _inputs(path: str, settings: Settings) -> list[str]:
+    """Every file the filters read for this chapter."""
     templates = settings.get("table-templates", "templates")
     refs = scan_chapter(path, templates, settings.get("results-root", "results"), settings.cache)
-    files = [*refs.figures, *refs.tables, *refs.templates, *refs.summaries,
-             *[str(Path(t).parent / "summary.json") for t in refs.tables],
-             *(sorted(str(p) for p in Path(templates).glob("*")) if refs.tables else []),
-             *_bibliographies(settings)]
-    for name in files:
-        if name not in digests:
-            digests[name] = file_digest(name)
-    return [(name, digests[name]) for name in sorted(set(files))]
+    return [*refs.figures, *refs.tables, *refs.templates, *refs.summaries,
+            *[str(Path(t).parent / "summary.json") for t in refs.tables],
+            *(sorted(str(p) for p in Path(templates).glob("*")) if refs.tables else []),
+            *_bibliographies(settings)]
 
 
 def _bibliographies(settings: Settings) -> list[str]:
@@ -183,12 +178,11 @@ def title_matter(settings: Settings, chapters: list[Chapter], offsets: list[int]
     return filtered, {**doc.part.facts, **body_facts([]), "cites": cites}
 
 
-def appendix(settings: Settings, shown: dict, digests: dict) -> tuple[list, dict]:
+def appendix(settings: Settings, shown: dict) -> tuple[list, dict]:
     """The provenance appendix for everything the parts show, after the filters that follow
     provenance: (blocks, facts); no blocks when there is nothing to show."""
     files = provenance.sources(shown, settings.doc([])) + _bibliographies(settings)
-    key = digest("appendix", code_version(), pandoc_fingerprint(), shown, settings.key,
-                 [(name, digests.get(name) or file_digest(name)) for name in files])
+    key = cache_key("appendix", shown, settings.key, files=files)
     cached = settings.cache.get("appendix", key)
     if cached is None:
         cached = _appendix(settings, shown)

@@ -2,18 +2,15 @@
 
 Snakemake calls `scan` while it builds the job graph: each figure path, each table's CSV and
 template, and the summary.json behind each inline number becomes an input of the thesis target.
-Editing prose changes none of these, so no experiment reruns. With a Cache each chapter is read
-by pandoc once per version of its bytes, so an edited chapter re-scans only itself.
+Editing prose changes none of these, so no experiment reruns. With a Cache each chapter is parsed
+by pandoc once per version of its bytes (manuscript.pandoc.read_markdown; the build reuses the
+parse), so a Snakemake start after an edit runs pandoc on the edited chapter only.
 """
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from manuscript.ast import attr, document_elements
-from manuscript.cache import code_version, digest
 from manuscript.errors import error_at
 from manuscript.pandoc import read_markdown
 
@@ -36,7 +33,7 @@ class References:
 
 @dataclass
 class _Found:
-    """What one chapter names, before the folders of metadata are applied (so it caches alone)."""
+    """What one chapter names, before the folders of metadata are applied."""
     figures: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
     templates: list[str] = field(default_factory=list)
@@ -46,10 +43,8 @@ class _Found:
 def scan(chapters: list[str], templates_dir: str = "templates", results_root: str = "results",
          cache=None) -> References:
     refs = References()
-    # Chapters missing from the cache are parsed by parallel pandoc processes.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        for found in pool.map(lambda c: scan_chapter(c, templates_dir, results_root, cache), chapters):
-            refs.extend(found)
+    for chapter in chapters:
+        refs.extend(scan_chapter(chapter, templates_dir, results_root, cache))
     return refs
 
 
@@ -63,18 +58,8 @@ def scan_chapter(chapter: str, templates_dir: str = "templates", results_root: s
 
 
 def _found_in(chapter: str, cache) -> _Found:
-    key = digest("scan", code_version(), Path(chapter).read_bytes())
-    cached = cache.get("scan", key) if cache else None
-    if cached is not None:
-        return _Found(**cached)
-    found = _walk(read_markdown(chapter, cache))
-    if cache:
-        cache.put("scan", key, asdict(found))
-    return found
-
-
-def _walk(ast: dict) -> _Found:
     found = _Found()
+    ast = read_markdown(chapter, cache)
     for element in document_elements(ast):
         kind = element["t"]
         if kind == "Image" and "://" not in element["c"][2][0]:

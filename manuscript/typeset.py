@@ -3,12 +3,10 @@
 Citation numbers, disambiguation and the bibliography depend on every citation of the thesis,
 so each part goes through citeproc with all the other parts' citations around it, in reading
 order (the title matter's first, as pandoc reads metadata first), and with a stand-in #refs div
-to catch the bibliography where the part has none; both are cut away afterwards (and where the
-part's citations are those of an earlier run, manuscript.citeproc_reuse may fill them in
-instead). The Typst of a part is cached, keyed by the part and those citations: prose edits in
-one chapter leave every other part's Typst as it was. The parts' Typst, joined as pandoc's
-writer separates blocks, fills the body of the title matter's rendering of
-templates/thesis.pandoc.typ (`frame`).
+to catch the bibliography where the part has none; both are cut away afterwards. The Typst of
+a part is cached, keyed by the part and those citations: prose edits in one chapter leave every
+other part's Typst as it was. The parts' Typst, joined as pandoc's writer separates blocks,
+fills the body of the title matter's rendering of templates/thesis.pandoc.typ (`frame`).
 """
 from __future__ import annotations
 
@@ -18,10 +16,9 @@ from typing import Callable
 
 import panflute as pf
 
-from manuscript import citeproc_reuse
-from manuscript.cache import code_version, digest, file_digest
+from manuscript.cache import key as cache_key
 from manuscript.filters import AFTER_CITEPROC
-from manuscript.pandoc import pandoc_fingerprint, run_pandoc
+from manuscript.pandoc import run_pandoc
 from manuscript.writer import Typeset, typeset_blocks
 
 TEMPLATE = "templates/thesis.pandoc.typ"
@@ -47,52 +44,31 @@ class PartJob:
     key: str            # names the part's Typst in the cache: see part_key
     blocks: Callable    # gives the part's filtered blocks
     context: Context
-    citations: list     # the part's citations in order (a Cite's first field), without rendering
 
 
 def part_key(settings, source_key: str, context: Context) -> str:
-    return digest("typeset", code_version(), pandoc_fingerprint(), source_key, context.before,
-                  context.after, context.refs_elsewhere, settings.key, citeproc_inputs(settings))
+    return cache_key("typeset", source_key, context.__dict__, settings.key,
+                     files=citeproc_files(settings))
 
 
-def citeproc_inputs(settings) -> list:
-    """The files citeproc reads (bibliographies, style, abbreviations), with their digests."""
+def citeproc_files(settings) -> list[str]:
+    """The files citeproc reads (bibliographies, style, abbreviations)."""
     names = []
     for key in ("bibliography", "csl", "citation-style", "citation-abbreviations"):
         value = settings.get(key, [])
         names += [value] if isinstance(value, str) else list(value)
-    return [(name, file_digest(name)) for name in names]
+    return names
 
 
 def typeset_part(settings, job: PartJob) -> Typeset:
     """The part's Typst, from the cache when nothing it depends on changed."""
-    renderings_key = digest("renderings", code_version(), pandoc_fingerprint(), job.citations,
-                            job.context.__dict__, settings.key, citeproc_inputs(settings))
     cached = settings.cache.get("typeset", job.key)
     if cached is not None:
-        settings.cache.keep("renderings", renderings_key)  # kept for this part's next edit
         return Typeset(**cached)
-    cited = _cite_or_reuse(settings, job.blocks(), job.context, renderings_key)
-    typeset = typeset_blocks(settings, cited, citeproc_inputs(settings))
+    blocks = job.blocks()
+    typeset = typeset_blocks(settings, cite(settings, blocks, job.context) if blocks else blocks)
     settings.cache.put("typeset", job.key, typeset.__dict__)
     return typeset
-
-
-def _cite_or_reuse(settings, blocks: list, context: Context, renderings_key: str) -> list:
-    """citeproc's result: the renderings of an earlier run of the same citations when
-    manuscript.citeproc_reuse shows that to be the same, else a run of citeproc."""
-    if not blocks:  # a chapter that is all abstract, say
-        return blocks
-    renderings = settings.cache.get("renderings", renderings_key)
-    if renderings is not None:
-        style = settings.get("csl", None) or settings.get("citation-style", None)
-        ends_document = not context.after and not context.refs_elsewhere
-        reused = citeproc_reuse.reuse(blocks, renderings, style, ends_document)
-        if reused is not None:
-            return reused
-    cited = cite(settings, blocks, context)
-    settings.cache.put("renderings", renderings_key, citeproc_reuse.rendered(cited))
-    return cited
 
 
 def cite(settings, blocks: list, context: Context) -> list:
@@ -112,19 +88,12 @@ def cite(settings, blocks: list, context: Context) -> list:
 
 def title_matter(settings, meta: dict, context: Context) -> tuple[dict, str]:
     """The title matter after citeproc and the bibliography links: (metadata, its characters)."""
-    key = digest("title-matter", code_version(), pandoc_fingerprint(), meta, context.after,
-                 settings.key, citeproc_inputs(settings))
-    cached = settings.cache.get("title-matter", key)
-    if cached is not None:
-        return cached[0], cached[1]
     blocks = [*_paragraph(context.after), _refs_stand_in()]
     cited = _citeproc(settings, meta, blocks)["meta"]
     doc = settings.doc([], cited, walk_metadata=True)
     for module in AFTER_CITEPROC:
         doc = module.main(doc)
-    linked, chars = doc.to_json()["meta"], _chars(doc)
-    settings.cache.put("title-matter", key, [linked, chars])
-    return linked, chars
+    return doc.to_json()["meta"], _chars(doc)
 
 
 def frame(settings, meta: dict, code_blocks: list) -> tuple[str, str]:
@@ -132,17 +101,10 @@ def frame(settings, meta: dict, code_blocks: list) -> tuple[str, str]:
 
     The parts' code blocks go through the writer here too, so that it defines the highlighting
     functions they need when any of them is highlighted; they are cut away with the body."""
-    key = digest("frame", code_version(), pandoc_fingerprint(), meta, code_blocks,
-                 file_digest(TEMPLATE))
-    cached = settings.cache.get("frame", key)
-    if cached is not None:
-        return cached[0], cached[1]
     source = {"pandoc-api-version": settings.api, "meta": meta,
               "blocks": [_marker(BEGIN), *code_blocks, _marker(END)]}
     text = run_pandoc(["-f", "json", "-t", "typst", "--template", TEMPLATE], stdin=json.dumps(source))
-    before, after = text[:text.index(BEGIN)], text[text.rindex(END) + len(END):]
-    settings.cache.put("frame", key, [before, after])
-    return before, after
+    return text[:text.index(BEGIN)], text[text.rindex(END) + len(END):]
 
 
 def _citeproc(settings, meta: dict, blocks: list) -> dict:

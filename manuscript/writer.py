@@ -1,10 +1,9 @@
-"""From cited blocks to Typst, section by section, each section's Typst cached under its blocks.
+"""From cited blocks to Typst: the bibliography links, then pandoc's Typst writer.
 
-A part's blocks are cut into sections at their top-level headings. Each section goes through the
-filters that follow citeproc (the bibliography links) and pandoc's Typst writer, and its Typst
-is kept in build/cache keyed by its blocks, so an edit rewrites one section. The sections that
-need writing go through one pandoc process, separated by raw markers the writer copies through;
-`join` puts them together with the blank lines pandoc's writer would put between their blocks.
+A part's Typst is written on its own (manuscript.typeset caches it per part); `join` puts the
+parts together with the blank lines pandoc's writer would put between their blocks. The writer
+runs on blocks between raw markers it copies through, so that what it puts before and after
+the blocks can be told from them.
 """
 from __future__ import annotations
 
@@ -13,11 +12,10 @@ from dataclasses import dataclass
 
 import panflute as pf
 
-from manuscript.cache import code_version, digest
 from manuscript.filters import AFTER_CITEPROC
-from manuscript.pandoc import pandoc_fingerprint, run_pandoc
+from manuscript.pandoc import run_pandoc
 
-BEGIN, END = "//@@ section begins", "//@@ section ends"
+BEGIN, END = "//@@ blocks begin", "//@@ blocks end"
 
 
 @dataclass
@@ -29,28 +27,13 @@ class Typeset:
     chars: str    # every character of the text, for choosing fonts
 
 
-def typeset_blocks(settings, blocks: list, inputs: list) -> Typeset:
-    """Linked and written Typst of cited `blocks`; `inputs` are the digests of the files the
-    links depend on (the bibliography)."""
-    sections = _sections(blocks)
-    keys = [digest("section", code_version(), pandoc_fingerprint(), section, settings.key, inputs)
-            for section in sections]
-    done = [settings.cache.get("section", key) for key in keys]
-    missing = [index for index, value in enumerate(done) if value is None]
-    if missing:
-        for index, typeset in zip(missing, _typeset(settings, [sections[i] for i in missing])):
-            settings.cache.put("section", keys[index], typeset.__dict__)
-            done[index] = typeset.__dict__
-    return combine([Typeset(**value) for value in done])
-
-
-def combine(parts: list[Typeset]) -> Typeset:
-    """Consecutive pieces as one."""
-    written = [part for part in parts if part.typst]
-    chars = "".join(sorted({c for part in parts for c in part.chars}))
-    if not written:
-        return Typeset("", False, False, chars)
-    return Typeset(join(written), written[0].lead, written[-1].trail, chars)
+def typeset_blocks(settings, blocks: list) -> Typeset:
+    """Cited `blocks` linked (the filters that follow citeproc) and written as Typst."""
+    doc = settings.doc(blocks)
+    for module in AFTER_CITEPROC:
+        doc = module.main(doc)
+    chars = "".join(sorted({c for block in doc.content for c in pf.stringify(block)}))
+    return Typeset(*write(settings, doc.content.to_json()), chars=chars)
 
 
 def join(parts: list[Typeset]) -> str:
@@ -68,47 +51,11 @@ def join(parts: list[Typeset]) -> str:
 
 def write(settings, blocks: list) -> tuple[str, bool, bool]:
     """(Typst, blank line before, blank line after) as pandoc's writer renders these blocks."""
-    return _write_many(settings, [blocks])[0]
-
-
-def _sections(blocks: list) -> list[list]:
-    sections: list[list] = []
-    for block in blocks:
-        if not sections or block["t"] == "Header":
-            sections.append([])
-        sections[-1].append(block)
-    return sections
-
-
-def _typeset(settings, sections: list[list]) -> list[Typeset]:
-    """Link the sections (as one panflute document: one load) and write them (one pandoc)."""
-    doc = settings.doc([block for section in sections for block in section])
-    for module in AFTER_CITEPROC:
-        doc = module.main(doc)
-    linked, chars, start = [], [], 0
-    for section in sections:  # the links change blocks, never how many there are
-        blocks = list(doc.content[start:start + len(section)])
-        linked.append([block.to_json() for block in blocks])
-        chars.append("".join(sorted({c for block in blocks for c in pf.stringify(block)})))
-        start += len(section)
-    written = _write_many(settings, linked)
-    return [Typeset(*text, chars=used) for text, used in zip(written, chars)]
-
-
-def _write_many(settings, sections: list[list]) -> list[tuple[str, bool, bool]]:
-    blocks = []
-    for index, section in enumerate(sections):
-        blocks += [_marker(f"{BEGIN} {index}"), *section, _marker(f"{END} {index}")]
-    source = {"pandoc-api-version": settings.api, "meta": settings.meta, "blocks": blocks}
+    marked = [_marker(BEGIN), *blocks, _marker(END)]
+    source = {"pandoc-api-version": settings.api, "meta": settings.meta, "blocks": marked}
     text = run_pandoc(["-f", "json", "-t", "typst"], stdin=json.dumps(source))
-    return [_between(text, index) for index in range(len(sections))]
-
-
-def _between(text: str, index: int) -> tuple[str, bool, bool]:
-    """The writer's text between a section's markers, without the blank lines at its ends."""
-    begin, end = f"{BEGIN} {index}\n", f"\n{END} {index}\n"
-    start = text.index(begin) + len(begin)
-    inner = text[start:text.index(end, start - 1) + 1]  # from start - 1: a section may be empty
+    start = text.index(BEGIN + "\n") + len(BEGIN) + 1
+    inner = text[start:text.index(f"\n{END}\n", start - 1) + 1]  # from start - 1: no blocks
     lead = inner.startswith("\n")
     inner = inner[1:] if lead else inner
     trail = inner.endswith("\n\n")

@@ -4,8 +4,9 @@
 # results/ or figures/ never depends on the prose. Editing prose reruns this rule and nothing
 # else. The scan is cached per chapter in build/cache (shared with the build), so a start
 # re-reads only what was edited.
-# A Typst process stays up between builds (manuscript.typst_server, 30 minutes after the last
-# one), so a rebuild lays out only what changed. Off with --config typst_server=false.
+# While writing, a Typst process the user starts (python -m manuscript.typst_server, in a second
+# terminal) lays out only what changed; builds compile on it when it answers, else in their own
+# process. The workflow never starts one. --config typst_server=false ignores a running one.
 
 
 rule thesis:

@@ -1,5 +1,5 @@
 """The build cache: entries by content hash, unreadable entries count as missing, sweeps."""
-from manuscript.cache import Cache, digest, file_digest
+from manuscript.cache import Cache, digest, file_digest, key
 
 
 def test_values_round_trip_and_unknown_keys_are_missing(tmp_path):
@@ -35,3 +35,17 @@ def test_digests_tell_parts_apart(tmp_path):
     assert digest("ab", "c") != digest("a", "bc")
     assert digest(b"x") != digest("x")
     assert file_digest(tmp_path / "missing") is None
+
+
+def test_a_key_changes_with_the_bytes_of_each_declared_file_and_nothing_else(tmp_path):
+    chapter, bib = tmp_path / "01.md", tmp_path / "refs.bib"
+    chapter.write_text("Text.")
+    first = key("chapter", {"setting": 1}, files=[chapter, bib])  # refs.bib missing: a fact too
+    assert key("chapter", {"setting": 1}, files=[bib, chapter]) == first
+    bib.write_text("@misc{a,}")
+    assert key("chapter", {"setting": 1}, files=[chapter, bib]) != first
+    second = key("chapter", {"setting": 1}, files=[chapter, bib])
+    chapter.write_text("Text!")
+    assert len({first, second, key("chapter", {"setting": 1}, files=[chapter, bib]),
+                key("chapter", {"setting": 2}, files=[chapter, bib]),
+                key("section", {"setting": 2}, files=[chapter, bib])}) == 5

@@ -1,8 +1,7 @@
-"""manuscript.fonts: folders, cached cmap scanning, choosing a fallback list, and the truthful
+"""manuscript.fonts: folders, cmap scanning, choosing a fallback list, and the truthful
 missing-glyph check through Typst's PDF/A export (real fontTools, real typst)."""
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from manuscript import fonts
 
 HEBREW = "שלום"
 PUA = "\U000F0001"  # supplementary private use: no font on any machine draws it
-SCANNED = fonts.scan_fonts(fonts.font_dirs("/nonexistent"), cache_path=None)
+SCANNED = fonts.scan_fonts(fonts.font_dirs("/nonexistent"))
 
 
 def dejavu_sans_file() -> Path:
@@ -41,37 +40,11 @@ def test_font_dirs_project_first(tmp_path):
 
 
 def test_scan_reads_cmaps_with_typst_family_names(font_project):
-    families = fonts.scan_fonts([font_project / "fonts"], cache_path=None)
+    families = fonts.scan_fonts([font_project / "fonts"])
     assert list(families) == ["DejaVu Sans"]
     covered = families["DejaVu Sans"]
     assert all(ord(c) in covered for c in "Aé" + HEBREW)
     assert 0x4E2D not in covered  # 中
-
-
-def test_scan_cache_reused_until_file_changes(font_project, monkeypatch):
-    cache = font_project / "build" / "font-coverage.json"
-    first = fonts.scan_fonts([font_project / "fonts"], cache_path=cache)
-    assert cache.is_file()
-
-    def no_parsing(path):
-        raise AssertionError(f"{path} parsed again although cached")
-
-    monkeypatch.setattr(fonts, "_fonttools_faces", no_parsing)
-    assert fonts.scan_fonts([font_project / "fonts"], cache_path=cache) == first
-
-    calls = []
-    monkeypatch.setattr(fonts, "_fonttools_faces", lambda path: calls.append(path) or [])
-    font = font_project / "fonts" / "DejaVuSans.ttf"
-    os.utime(font, ns=(font.stat().st_atime_ns, font.stat().st_mtime_ns + 10**9))
-    fonts.scan_fonts([font_project / "fonts"], cache_path=cache)
-    assert calls == [font.resolve()]
-
-
-def test_scan_survives_a_damaged_cache(font_project):
-    cache = font_project / "build" / "font-coverage.json"
-    cache.parent.mkdir()
-    cache.write_text("{not json", encoding="utf-8")
-    assert "DejaVu Sans" in fonts.scan_fonts([font_project / "fonts"], cache_path=cache)
 
 
 def test_choose_fonts_pure_adds_script_families():
@@ -140,9 +113,3 @@ def test_report_missing():
         "fonts: no font for 3 characters: ᚠ U+16A0 (Runic), 中 U+4E2D (Han), 文 U+6587 (Han)")
     line = fonts.report_missing([chr(0x4E00 + i) for i in range(50)], limit=2)
     assert line.endswith("一 U+4E00 (Han), 丁 U+4E01 (Han), and 48 more") and "\n" not in line
-
-
-def test_plan_fonts_caches_under_build(tmp_path):
-    fallback, missing = fonts.plan_fonts(tmp_path, "Hello", ["Libertinus Serif"])
-    assert fallback == ["Libertinus Serif"] and missing == []
-    assert (tmp_path / "build" / "font-coverage.json").is_file()

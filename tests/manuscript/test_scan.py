@@ -56,6 +56,6 @@ def test_a_damaged_cache_entry_is_read_again_from_the_chapter(project, damage):
     (project / "c.md").write_text(CHAPTER)
     folder = project / "build" / "cache"
     expected = scan(["c.md"], cache=Cache(folder))
-    for entry in (folder / "scan").glob("*.json"):
+    for entry in (folder / "ast").glob("*.json"):
         entry.write_bytes(damage)
     assert scan(["c.md"], cache=Cache(folder)) == expected

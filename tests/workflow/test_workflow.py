@@ -30,7 +30,7 @@ Tiny rounds.
 
 
 def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
-    # No Typst server: it would outlive the test (tests/manuscript/test_typst_server.py has its own).
+    # The build compiles in its own process, whatever Typst server may be listening.
     command = [sys.executable, "-m", "snakemake", "--cores", "2", *args, "--config", "device=cpu",
                "typst_server=false", "experiments_file=config/experiments/tiny.yaml"]
     return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=600,
