@@ -57,7 +57,8 @@ def _profile_panel(ax, data: FigureData, rounds: list[dict]) -> None:
         ax.axhline(PERCENT * entry["first_density"]["mean"], **CHANCE_STYLE)
     ax.set_xlabel("input position")
     ax.set_ylabel("units keeping it (%)")
-    ax.legend(loc="best", frameon=False)
+    # Centre: between the densest profile (top) and the sparser ones (bottom).
+    ax.legend(loc="center", frameon=False)
 
 
 def draw_ticket_anatomy(fig, data: FigureData) -> None:
