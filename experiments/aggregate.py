@@ -30,6 +30,9 @@ Rules the numbers follow:
 * The dense network of a seed is its round-0 row at density 1.0 of ``imp`` (the other methods'
   round-0 rows are used only when an experiment runs no ``imp``).
 * A round's ``density`` is the mean over seeds of the density reached in that round.
+* Metrics only some methods report (``OPTIONAL_METRICS``: lmc's barrier, ticket_anatomy's
+  measurements) are summarised where every seed has them; where rows carry a first-layer input
+  profile (``in_pos_P``), ``profile_corr`` is its Pearson correlation over every pair of seeds.
 * ``at_density`` keys come from the experiment's ``report_densities`` as a percentage with any
   decimal point written ``p`` (0.1 -> ``10pct``, 0.035 -> ``3p5pct``).  For each method the round
   whose density is nearest the target on a log scale is reported; a method whose densities do not
