@@ -30,6 +30,9 @@ Rules the numbers follow:
 * The dense network of a seed is its round-0 row at density 1.0 of ``imp`` (the other methods'
   round-0 rows are used only when an experiment runs no ``imp``).
 * A round's ``density`` is the mean over seeds of the density reached in that round.
+* Metrics only some methods report (``OPTIONAL_METRICS``: lmc's barrier, ticket_anatomy's
+  measurements) are summarised where every seed has them; where rows carry a first-layer input
+  profile (``in_pos_P``), ``profile_corr`` is its Pearson correlation over every pair of seeds.
 * ``at_density`` keys come from the experiment's ``report_densities`` as a percentage with any
   decimal point written ``p`` (0.1 -> ``10pct``, 0.035 -> ``3p5pct``).  For each method the round
   whose density is nearest the target on a log scale is reported; a method whose densities do not
@@ -68,7 +71,11 @@ from experiments.rounds import AggregateError, combine, read_trial_provenance
 
 METRICS = ("test_acc", "val_acc", "early_stop_iter", "final_test_acc", "params", "flops",
            "compression", "speedup")
-OPTIONAL_METRICS = ("barrier",)
+# Metrics only some methods report: lmc's barrier, ticket_anatomy's measurements of the masks.
+OPTIONAL_METRICS = ("barrier", "first_density", "neighbour_kept", "neighbour_chance",
+                    "oneshot_overlap", "overlap_chance", "kept_init_mag", "pruned_init_mag",
+                    "kept_sign_kept", "pruned_sign_kept")
+PROFILE_PREFIX = "in_pos_"  # ticket_anatomy's first-layer profile over input positions
 DENSE_METHOD = "imp"
 # Densities this far (as a ratio) beyond a method's range are not "near" a reported target.
 AT_DENSITY_TOLERANCE = 1.1
@@ -102,8 +109,28 @@ def group_rounds(rows: list[dict], method: str) -> list[dict]:
         for metric in OPTIONAL_METRICS:
             if all(row.get(metric) not in (None, "") for row in group):
                 entry[metric] = stat([float(row[metric]) for row in group])
+        correlation = profile_correlation(group)
+        if correlation is not None:
+            entry["profile_corr"] = correlation
         entries.append(entry)
     return entries
+
+
+def profile_correlation(group: list[dict]) -> dict | None:
+    """Pearson correlation of the first-layer input profiles (``in_pos_P``) of every pair of
+    seeds, as a statistic over the pairs: do the seeds' tickets keep the same input positions?
+    None without profiles, with fewer than two seeds, or where a profile is constant."""
+    columns = sorted((c for c in group[0] if c.startswith(PROFILE_PREFIX)),
+                     key=lambda c: int(c[len(PROFILE_PREFIX):]))
+    if not columns or len(group) < 2 or any(row.get(columns[0]) in (None, "") for row in group):
+        return None
+    profiles = [[float(row[c]) for c in columns] for row in group]
+    try:
+        pairs = [statistics.correlation(a, b) for i, a in enumerate(profiles)
+                 for b in profiles[i + 1:]]
+    except statistics.StatisticsError:  # a constant profile (dense round) has no correlation
+        return None
+    return stat(pairs)
 
 
 def dense_rows(rows: list[dict], methods: list[str], source: Path) -> list[dict]:

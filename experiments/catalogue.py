@@ -102,6 +102,10 @@ METHODS: dict[str, MethodEntry] = {entry.name: entry for entry in (
                 MethodStyle("Linear mode connectivity", SKY_BLUE, "P", "-"),
                 "two copies from theta_k, other data orders: error along the line between them",
                 {"ticket": "imp", "rewound": "imp_rewind"}, needs=("rewind_iteration",)),
+    MethodEntry("ticket_anatomy", M + "anatomy:TicketAnatomy",
+                MethodStyle("Ticket anatomy", BLUE, "o", "-"),
+                "measures imp's masks (first-layer profile, overlap with oneshot, theta_0 of "
+                "kept vs pruned); no training", {"ticket": "imp", "one_shot": "oneshot"}),
     MethodEntry("dense", M + "dense:Dense", MethodStyle("Dense", BLACK, "o", "-"),
                 "the dense network only (round 0), for the structured methods", pruning=None),
     _untrained("large_final", "large final", BLUE, "o", "-"),
@@ -171,6 +175,7 @@ FIGURE_KINDS: dict[str, FigureKind] = {
     "structured_vs_density": FigureKind(None, panels=True),
     "lr_panels": FigureKind(("imp", "reinit"), panels=True),
     "lmc_vs_rewind": FigureKind(("lmc",), panels=True),
+    "ticket_anatomy": FigureKind(("ticket_anatomy",)),
 }
 # Keys a figure spec may have.
 FIGURE_SPEC_KEYS = ("kind", "methods", "panels")

@@ -28,6 +28,8 @@ experiment set loads (experiments/config.py); this module only draws.  Kinds:
 * ``lr_panels``: the same comparison in several experiments (learning rates), one column each.
 * ``lmc_vs_rewind``: the lmc method over experiments that differ in the rewind step k
   (experiments/plots/lmc.py).
+* ``ticket_anatomy``: the ticket_anatomy method's measurements of imp's masks against chance
+  (experiments/plots/anatomy.py).
 
 Accuracies in rounds.csv are fractions; the axes show percent.  Colours are the Okabe-Ito
 palette, fixed per method across all figures, each method also with its own marker and line
@@ -54,7 +56,7 @@ from experiments.atomic import write_all
 from experiments.catalogue import FIGURE_KINDS
 from experiments.config import ConfigError, find_figure, load_experiment_set
 from experiments.console import Console, guarded
-from experiments.plots import lmc, lth, structured, supermask
+from experiments.plots import anatomy, lmc, lth, structured, supermask
 from experiments.plots.axes import FigureData, density_ticks  # noqa: F401 (tests use density_ticks)
 from experiments.plots.style import FIGURE_SIZE_IN, PDF_METADATA, RC_PARAMS
 from experiments.provenance import collect_provenance
@@ -118,6 +120,7 @@ KINDS = {
                                            size_in=structured.SIZE_IN),
     "lr_panels": FigureDrawing(lth.draw_lr_panels, size_in=structured.SIZE_IN),
     "lmc_vs_rewind": FigureDrawing(lmc.draw_lmc_vs_rewind, size_in=lmc.SIZE_IN),
+    "ticket_anatomy": FigureDrawing(anatomy.draw_ticket_anatomy, size_in=anatomy.SIZE_IN),
 }
 
 

@@ -65,6 +65,11 @@ experiments:
     methods: [imp, imp_rewind, lmc]
     rewind_iteration: 4
     figures: {}
+  tiny_anatomy:
+    <<: *panel
+    methods: [imp, oneshot, ticket_anatomy]
+    figures:
+      tiny_ticket: {kind: ticket_anatomy}
 """
 COLUMNS = ["method", "seed", "round", "density", "test_acc", "val_acc", "early_stop_iter",
            "final_test_acc", "params", "flops", "compression", "speedup"]
@@ -106,6 +111,27 @@ def write_lmc_results(results: Path, shift: float) -> None:
             writer.writerow({**row, "barrier": 0.1 + shift, **dict(zip(path_columns, path))})
 
 
+def write_anatomy_results(results: Path) -> None:
+    """Rows of ticket_anatomy beside imp's and oneshot's: its measurements from round 1 on."""
+    write_results(results, methods=["imp", "oneshot"])
+    measured = ["first_density", "neighbour_kept", "neighbour_chance", "oneshot_overlap",
+                "overlap_chance", "kept_init_mag", "pruned_init_mag", "kept_sign_kept",
+                "pruned_sign_kept"]
+    profile = [f"in_pos_{p}" for p in range(6)]
+    with (results / "rounds.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS + measured + profile)
+        writer.writeheader()
+        writer.writerows(rows_of(["imp", "oneshot"]))
+        for row in rows_of(["ticket_anatomy"]):
+            if row["round"] == 0:
+                writer.writerow(row)
+                continue
+            d = row["density"]
+            values = [d, 0.6, d, 0.8, d, 1.0, 0.7, 0.9, 0.6]
+            shape = [d * (0.5 + p / 5) + 0.01 * row["seed"] for p in range(6)]
+            writer.writerow({**row, **dict(zip(measured, values)), **dict(zip(profile, shape))})
+
+
 @pytest.fixture
 def setup(tmp_path: Path) -> dict:
     config = tmp_path / "set.yaml"
@@ -117,6 +143,7 @@ def setup(tmp_path: Path) -> dict:
         write_results(results.parent / panel, methods=["imp", "reinit"])
     write_lmc_results(results.parent / "tiny_lmc_a", 0.05)
     write_lmc_results(results.parent / "tiny_lmc_b", 0.0)
+    write_anatomy_results(results.parent / "tiny_anatomy")
     return {"config": config, "results": results, "figures": tmp_path / "figures"}
 
 
@@ -125,7 +152,8 @@ KIND_OF: dict[str, str] = {}
 
 def draw(setup: dict, name: str, out: Path | None = None) -> int:
     out = out or setup["figures"] / f"{name}.pdf"
-    own = {"tiny_structured": "tiny_s", "tiny_lr": "tiny_lr_a", "tiny_lmc": "tiny_lmc_a"}
+    own = {"tiny_structured": "tiny_s", "tiny_lr": "tiny_lr_a", "tiny_lmc": "tiny_lmc_a",
+           "tiny_ticket": "tiny_anatomy"}
     results = setup["results"].parent / own[name] if name in own else setup["results"]
     return main(["--experiments-file", str(setup["config"]), "--figure", name,
                  "--results", str(results), "--out", str(out)])
@@ -265,6 +293,8 @@ def test_method_missing_from_results_names_the_config(setup, capsys):
 @pytest.mark.parametrize("name, labels", [
     ("tiny_lr", ["Weights remaining (%)", "IMP", "Random reinit"]),
     ("tiny_lmc", ["interpolation alpha", "Error barrier (%)", "rewind step k", "k = 2", "k = 4"]),
+    ("tiny_ticket", ["input position", "random mask", "IMP ticket", "kept", "pruned",
+                     "Weights remaining (%)", "50% of weights"]),
 ])
 def test_panel_kinds_draw_every_panel(setup, name, labels):
     assert draw(setup, name) == 0
