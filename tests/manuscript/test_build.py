@@ -58,7 +58,7 @@ def test_fixture_thesis_builds_to_a_linked_pdf(project):
     text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())  # no-break spaces too
     assert "Winning Tickets" in text and "Contents" in text
     assert "A short abstract about tickets." in text
-    assert "As Figure 1 and Table 1 show" in text and "Results follow in Chapter 2" in text
+    assert "As Figure 2.1 and Table 2.1 show" in text and "Results follow in Chapter 2" in text
     assert "73.1%" in text and "Provenance of results" in text
     assert "[1]" in text and "???" not in text
     uris = link_targets(reader)
