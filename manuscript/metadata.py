@@ -55,11 +55,14 @@ def _file(node) -> str | None:
 
 
 def _library_links(node):
-    """None, or the problem with the node it is at (one pattern's own line)."""
+    """None, or the problem with the node it is at (one pattern's own line); `false` turns the
+    links off."""
+    if _scalar(node) and node.tag.endswith(":bool") and node.value == "false":
+        return None
     keys = {key.value: value for key, value in node.value} if node.id == "mapping" else {}
     for name in ("arxiv", "doi", "url"):
         if name not in keys:
-            return "must map arxiv, doi and url to link patterns"
+            return "must map arxiv, doi and url to link patterns, or be false"
         if _text(keys[name]) is not None or f"{{{name}}}" not in keys[name].value:
             return f"{name} must be a link pattern holding {{{name}}}", keys[name]
     return None
@@ -75,6 +78,7 @@ RULES: dict[str, Callable] = {
     "lang": _language, "toc": _boolean, "lof": _boolean, "lot": _boolean,
     "bibliography": _file, "csl": _file, "link-citations": _boolean,
     "uncited-entries": _one_of("warn", "error"), "library-links": _library_links,
+    "unlinkable-entries": _one_of("warn", "error"),
     "fonts": _texts, "results-root": _text, "table-templates": _text, "diagram-sources": _text,
     "provenance-appendix": _boolean,
 }

@@ -4,17 +4,19 @@ Runs after citeproc. A citation is replaced by the text citeproc rendered for it
 link to ``#ref-KEY`` with `link-citations`); left as a Cite, pandoc's Typst writer would emit a
 Typst-native ``@key`` that Typst cannot resolve. Citeproc leaves one ``Div #ref-KEY`` per entry. The entry's text (without its
 ``[n]`` label) is wrapped in a link built from metadata `library-links` (patterns with
-``{arxiv}``, ``{doi}`` and ``{url}``). An entry with no arXiv id, DOI or url cannot be linked,
-so the build stops and names its line in the .bib file.
+``{arxiv}``, ``{doi}`` and ``{url}``). An entry with no arXiv id, DOI or url cannot be linked:
+every such entry is named at its line of the .bib file, all in one build, and the build stops
+(metadata ``unlinkable-entries: warn`` only warns). ``library-links: false`` links no entry.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import panflute as pf
 
 from manuscript.bibliography import LinkPatterns, entry_lines, library_link, read_entries
-from manuscript.errors import SourceError
+from manuscript.errors import SourceError, SourceErrors
 from manuscript.filters.common import part_of, run, setting
 
 
@@ -22,7 +24,11 @@ def prepare(doc: pf.Doc) -> None:
     doc.bib_file = setting(doc, "bibliography", "references.bib")
     part = part_of(doc)
     doc.bib_entries = read_entries(doc.bib_file, cache=part.cache if part else None)
+    doc.unlinkable = []
     patterns = setting(doc, "library-links", {})
+    if patterns is False or patterns == "false":
+        doc.link_patterns = None
+        return
     missing = {"arxiv", "doi", "url"} - set(patterns)
     if missing:
         raise SourceError(f"metadata 'library-links' lacks {', '.join(sorted(missing))}", "metadata")
@@ -32,21 +38,32 @@ def prepare(doc: pf.Doc) -> None:
 def action(elem, doc: pf.Doc):
     if isinstance(elem, pf.Cite):
         return pf.Span(*elem.content, classes=["citation"])
-    if isinstance(elem, pf.Div) and elem.identifier.startswith("ref-"):
+    if isinstance(elem, pf.Div) and elem.identifier.startswith("ref-") and doc.link_patterns:
         link_entry(elem, doc)
     return None
 
 
 def finalize(doc: pf.Doc) -> None:
-    del doc.bib_entries
+    unlinkable = doc.unlinkable
+    del doc.bib_entries, doc.unlinkable
+    if not unlinkable:
+        return
+    lines = entry_lines(Path(doc.bib_file))
+    errors = [SourceError(f"entry '{key}' has no arXiv eprint, doi or url to link to the library",
+                          doc.bib_file, lines.get(key)) for key in sorted(unlinkable, key=lambda k: lines.get(k, 0))]
+    if setting(doc, "unlinkable-entries", "error") == "warn":
+        for error in errors:
+            print(f"warning: {error.oneline()}", file=sys.stderr)
+    else:
+        raise SourceErrors(errors)
 
 
 def link_entry(div: pf.Div, doc: pf.Doc) -> None:
     key = div.identifier[len("ref-"):]
     url = library_link(doc.bib_entries.get(key, {}), doc.link_patterns)
     if url is None:
-        line = entry_lines(Path(doc.bib_file)).get(key)
-        raise SourceError(f"entry '{key}' has no eprint, doi or url to link to the library", doc.bib_file, line)
+        doc.unlinkable.append(key)
+        return
     for block in div.content:
         if isinstance(block, (pf.Para, pf.Plain)):
             _wrap_text(block, url)
