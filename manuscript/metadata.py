@@ -68,6 +68,23 @@ def _library_links(node):
     return None
 
 
+# The title-page and list wording templates/thesis.typ takes from `labels:` (default-labels).
+LABELS = ("chapter", "contents", "figures", "tables", "equation", "supervisor", "supervisors",
+          "degree-intro", "by")
+
+
+def _labels(node):
+    """A mapping of known label names to text; the problem is at the bad entry's line."""
+    if node.id != "mapping":
+        return "must map label names (" + ", ".join(LABELS) + ") to text"
+    for key, value in node.value:
+        if key.value not in LABELS:
+            return f"unknown label '{key.value}' (known: {', '.join(LABELS)})", key
+        if _text(value) is not None:
+            return f"{key.value} must be text", value
+    return None
+
+
 def _language(node) -> str | None:
     ok = _scalar(node) and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]+)*", node.value)
     return None if ok else "must be a language tag such as en or en-GB"
@@ -80,7 +97,7 @@ RULES: dict[str, Callable] = {
     "uncited-entries": _one_of("warn", "error"), "library-links": _library_links,
     "unlinkable-entries": _one_of("warn", "error"),
     "fonts": _texts, "results-root": _text, "table-templates": _text, "diagram-sources": _text,
-    "provenance-appendix": _boolean,
+    "provenance-appendix": _boolean, "labels": _labels,
 }
 
 
