@@ -25,6 +25,9 @@ def prepare(doc: pf.Doc) -> None:
     part = part_of(doc)
     doc.bib_entries = read_entries(doc.bib_file, cache=part.cache if part else None)
     doc.unlinkable = []
+    # numeric labels get a box as wide as the widest: [1] ... [77] -> two digits
+    shown = [len(block.content) for block in doc.content if isinstance(block, pf.Div) and block.identifier == "refs"]
+    doc.label_digits = len(str(max(shown or [len(doc.bib_entries)])))
     patterns = setting(doc, "library-links", {})
     if patterns is False or patterns == "false":
         doc.link_patterns = None
@@ -38,14 +41,17 @@ def prepare(doc: pf.Doc) -> None:
 def action(elem, doc: pf.Doc):
     if isinstance(elem, pf.Cite):
         return pf.Span(*elem.content, classes=["citation"])
-    if isinstance(elem, pf.Div) and elem.identifier.startswith("ref-") and doc.link_patterns:
-        link_entry(elem, doc)
+    if isinstance(elem, pf.Div) and elem.identifier.startswith("ref-"):
+        if doc.link_patterns:
+            link_entry(elem, doc)
+        else:
+            _lay_out(elem, None, doc)
     return None
 
 
 def finalize(doc: pf.Doc) -> None:
     unlinkable = doc.unlinkable
-    del doc.bib_entries, doc.unlinkable
+    del doc.bib_entries, doc.unlinkable, doc.label_digits
     if not unlinkable:
         return
     lines = entry_lines(Path(doc.bib_file))
@@ -64,18 +70,27 @@ def link_entry(div: pf.Div, doc: pf.Doc) -> None:
     if url is None:
         doc.unlinkable.append(key)
         return
+    _lay_out(div, url, doc)
+
+
+def _lay_out(div: pf.Div, url: str | None, doc: pf.Doc) -> None:
     for block in div.content:
         if isinstance(block, (pf.Para, pf.Plain)):
-            _wrap_text(block, url)
+            _wrap_text(block, url, doc.label_digits)
 
 
-def _wrap_text(block, url: str) -> None:
-    """Wrap the entry text in one link; a numeric label span stays outside it."""
+def _wrap_text(block, url: str | None, digits: int) -> None:
+    """Wrap the entry text in one link (none without `url`); a numeric label stays outside it,
+    laid out by the template's `numbered-entry` as wide as a `digits`-digit label."""
     items = list(block.content)
     label = [items.pop(0)] if items and "csl-left-margin" in getattr(items[0], "classes", []) else []
     text = pf.Span(*items, classes=["csl-entry-text"]).walk(_unlink)
-    link = pf.Link(text, url=url)
-    block.content = [*label, pf.Space(), link] if label else [link]
+    link = pf.Link(text, url=url) if url else text
+    if not label:
+        block.content = [link]
+        return
+    block.content = [pf.RawInline(f"#numbered-entry(digits: {digits})[", format="typst"), *label,
+                     pf.RawInline("][", format="typst"), link, pf.RawInline("]", format="typst")]
 
 
 def _unlink(elem, doc):

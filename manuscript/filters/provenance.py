@@ -109,7 +109,11 @@ def _table_item(data: str, label: str) -> pf.ListItem:
 
 def _number_items(numbers: list, doc: pf.Doc) -> list[pf.ListItem]:
     by_experiment: dict[str, list] = {}
+    listed = set()
     for key, fmt in numbers:
+        if key in listed:  # shown in two formats (".1%" and ".3f"): one entry, the first format
+            continue
+        listed.add(key)
         by_experiment.setdefault(key.split(".")[0], []).append((key, fmt))
     items = []
     for experiment, keys in by_experiment.items():
