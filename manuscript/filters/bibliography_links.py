@@ -10,7 +10,6 @@ every such entry is named at its line of the .bib file, all in one build, and th
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import panflute as pf
@@ -58,8 +57,8 @@ def finalize(doc: pf.Doc) -> None:
     errors = [SourceError(f"entry '{key}' has no arXiv eprint, doi or url to link to the library",
                           doc.bib_file, lines.get(key)) for key in sorted(unlinkable, key=lambda k: lines.get(k, 0))]
     if setting(doc, "unlinkable-entries", "error") == "warn":
-        for error in errors:
-            print(f"warning: {error.oneline()}", file=sys.stderr)
+        # kept with the part's result, so a rebuild from the cache still reports them
+        doc.warnings = [f"warning: {error.oneline()}" for error in errors]
     else:
         raise SourceErrors(errors)
 

@@ -13,7 +13,9 @@ from manuscript.bibliography import LinkPatterns, library_link, read_entries
 from manuscript.errors import SourceErrors
 from manuscript.filters import bibliography_links
 from manuscript.pandoc import dump_doc, load_doc
+from manuscript.build import main as build
 from tests.manuscript.docs import parse, to_typst
+from tests.manuscript.test_build import write_fixture
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,11 +84,24 @@ def test_every_unlinkable_entry_is_named_in_one_run(messy):
                      "eprint, doi or url to link to the library" for key in ("nolink_book", "nolink_second")]
 
 
-def test_warn_only_links_the_rest(messy, capsys):
-    typst = to_typst(linked(ALL, **{"unlinkable-entries": "warn"}))
+def test_warn_only_links_the_rest(messy):
+    doc = linked(ALL, **{"unlinkable-entries": "warn"})
+    typst = to_typst(doc)
     assert "edsarx.1905.01067" in typst and "https://doi.org/10.1109/ICNN.1993.298572" in typst
-    warnings = capsys.readouterr().err.splitlines()
-    assert len(warnings) == 2 and all(w.startswith("warning: references.bib:") for w in warnings)
+    assert len(doc.warnings) == 2 and all(w.startswith("warning: references.bib:") for w in doc.warnings)
+
+
+def test_a_build_from_the_cache_still_warns(messy, capsys):
+    chapters = write_fixture(messy)
+    shutil.copy(DATA / "messy.bib", messy / "references.bib")
+    (messy / "chapters" / "01-intro.md").write_text(f"# Introduction {{#sec:intro}}\n\n{ALL}")
+    metadata = messy / "metadata.yaml"
+    metadata.write_text(metadata.read_text().replace("uncited-entries: error", "uncited-entries: warn")
+                        + "unlinkable-entries: warn\n")
+    for _ in range(2):  # the second build takes the references from the cache
+        assert build(["--metadata", "metadata.yaml", "--output", "thesis.pdf", *chapters]) == 0
+        err = capsys.readouterr().err
+        assert err.count("warning: references.bib:") == 2, err
 
 
 def test_links_can_be_switched_off(messy):
