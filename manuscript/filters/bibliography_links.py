@@ -67,8 +67,7 @@ def link_entry(div: pf.Div, doc: pf.Doc) -> None:
     key = div.identifier[len("ref-"):]
     url = library_link(doc.bib_entries.get(key, {}), doc.link_patterns)
     if url is None:
-        doc.unlinkable.append(key)
-        return
+        doc.unlinkable.append(key)  # reported in finalize; laid out like the others meanwhile
     _lay_out(div, url, doc)
 
 
@@ -83,8 +82,9 @@ def _wrap_text(block, url: str | None, digits: int) -> None:
     laid out by the template's `numbered-entry` as wide as a `digits`-digit label."""
     items = list(block.content)
     label = [items.pop(0)] if items and "csl-left-margin" in getattr(items[0], "classes", []) else []
-    text = pf.Span(*items, classes=["csl-entry-text"]).walk(_unlink)
-    link = pf.Link(text, url=url) if url else text
+    text = pf.Span(*items, classes=["csl-entry-text"])
+    # without a library link of its own, a URL or DOI the entry prints stays clickable
+    link = pf.Link(text.walk(_unlink), url=url) if url else text
     if not label:
         block.content = [link]
         return

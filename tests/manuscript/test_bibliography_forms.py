@@ -88,6 +88,7 @@ def test_warn_only_links_the_rest(messy):
     doc = linked(ALL, **{"unlinkable-entries": "warn"})
     typst = to_typst(doc)
     assert "edsarx.1905.01067" in typst and "https://doi.org/10.1109/ICNN.1993.298572" in typst
+    assert "#numbered-entry(digits: 2)[\\[16\\]" in typst  # an unlinked entry lines up too
     assert len(doc.warnings) == 2 and all(w.startswith("warning: references.bib:") for w in doc.warnings)
 
 
@@ -107,3 +108,4 @@ def test_a_build_from_the_cache_still_warns(messy, capsys):
 def test_links_can_be_switched_off(messy):
     typst = to_typst(linked(ALL, **{"library-links": pf.MetaBool(False)}))
     assert "elib.openu.ac.il" not in typst and "<ref-nolink_book>" in typst
+    assert "#numbered-entry(digits: 2)[\\[17\\]" in typst  # still laid out as a numbered entry
