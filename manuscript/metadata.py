@@ -70,7 +70,7 @@ def _library_links(node):
 
 # The title-page and list wording templates/thesis.typ takes from `labels:` (default-labels).
 LABELS = ("chapter", "contents", "figures", "tables", "equation", "supervisor", "supervisors",
-          "degree-intro", "by")
+          "degree-intro", "by", "appendix")
 
 
 def _labels(node):

@@ -8,11 +8,22 @@ about each other.
 """
 from __future__ import annotations
 
+import json
+
 import panflute as pf
 
 from manuscript.filters.common import run
 
-START = "#show: appendices"
+
+
+def start(doc: pf.Doc) -> pf.RawBlock:
+    """The Typst rule that starts the appendices; metadata `labels: {appendix: Anhang}` names
+    them in another language ("Anhang A")."""
+    labels = doc.get_metadata("labels", {}) or {}
+    word = labels.get("appendix") if isinstance(labels, dict) else None
+    # JSON string syntax is Typst string syntax (\" and \\ only), so any text is safe here
+    rule = f"#show: appendices.with(supplement: {json.dumps(word, ensure_ascii=False)})" if word else "#show: appendices"
+    return pf.RawBlock(rule, format="typst")
 
 
 def prepare(doc: pf.Doc) -> None:
@@ -23,7 +34,7 @@ def action(elem, doc: pf.Doc):
     if isinstance(elem, pf.Header) and elem.level == 1 and "appendix" in elem.classes:
         if not doc.appendix_started:
             doc.appendix_started = True
-            return [pf.RawBlock(START, format="typst"), elem]
+            return [start(doc), elem]
     return None
 
 

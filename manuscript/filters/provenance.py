@@ -16,6 +16,7 @@ from pathlib import Path
 
 import panflute as pf
 
+from manuscript.filters.appendix import start as start_appendices
 from manuscript.filters.common import part_of, run, setting
 
 
@@ -61,7 +62,7 @@ def appendix(shown: dict, doc: pf.Doc) -> list:
     sources = Path(setting(doc, "diagram-sources", "diagrams"))
     return [
         # Justified lines would stretch the long unbreakable hashes and paths apart.
-        pf.RawBlock("#show: appendices\n#set par(justify: false)", format="typst"),
+        start_appendices(doc), pf.RawBlock("#set par(justify: false)", format="typst"),
         pf.Header(pf.Str("Provenance"), pf.Space(), pf.Str("of"), pf.Space(), pf.Str("results"),
                   level=1, identifier="sec:provenance"),
         pf.Para(pf.Str(_INTRO)),

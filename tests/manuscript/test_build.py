@@ -136,7 +136,9 @@ def test_title_page_labels_from_metadata(project):
     chapters = write_fixture(project)
     metadata = project / "metadata.yaml"
     metadata.write_text(metadata.read_text() + "labels:\n  supervisor: Betreuer\n"
-                        "  degree-intro: Eine Arbeit zur Erlangung des Grades\n", encoding="utf-8")
+                        "  degree-intro: Eine Arbeit zur Erlangung des Grades\n  appendix: Anhang\n",
+                        encoding="utf-8")
     assert main(["--metadata", "metadata.yaml", "--output", "thesis.pdf", *chapters]) == 0
-    first = " ".join(PdfReader("thesis.pdf").pages[0].extract_text().split())
-    assert "Eine Arbeit zur Erlangung des Grades" in first
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader("thesis.pdf").pages]
+    assert "Eine Arbeit zur Erlangung des Grades" in pages[0]
+    assert any("Anhang A Provenance of results" in page for page in pages)
