@@ -256,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         build(args.chapters, args.metadata, args.output, args.build_dir, args.typst_server)
     except SourceError as error:
-        print(f"error: {error.oneline()}", file=sys.stderr)
+        for line in error.oneline().splitlines():
+            print(f"error: {line}", file=sys.stderr)
         return 1
     except OSError as error:  # a file the build cannot read or write: no space, no permission
         print(f"error: {_os_error(error).oneline()}", file=sys.stderr)

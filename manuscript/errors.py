@@ -25,6 +25,21 @@ class SourceError(Exception):
         return f"{where}: {self.message}"
 
 
+class SourceErrors(SourceError):
+    """Several problems found in one pass (every unlinkable bibliography entry, say), so that
+    one build names them all; str() is one `FILE:LINE: message` line per problem."""
+
+    def __init__(self, errors: list[SourceError]):
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(first.message, first.file, first.line)
+
+    def oneline(self) -> str:
+        if not hasattr(self, "errors"):  # while SourceError.__init__ runs
+            return super().oneline()
+        return "\n".join(SourceError.oneline(error) for error in self.errors)
+
+
 def locate(pattern: str, files: list[str], *, regex: bool = False) -> tuple[str | None, int | None]:
     """First (file, line) where `pattern` occurs in `files`, or (None, None)."""
     needle = re.compile(pattern if regex else re.escape(pattern))

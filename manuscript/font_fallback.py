@@ -23,7 +23,8 @@ def fallback_fonts(settings, chars: str) -> list[str]:
     key = cache_key("fonts", sorted(set(chars)), preferred, fonts.font_files(dirs))
     chosen = settings.cache.get("fonts", key)
     if chosen is None:
-        chosen = fonts.choose_fonts(chars, fonts.scan_fonts(dirs), preferred)
+        # the probe must see the fonts Typst will be given (fonts/ included), not only its own
+        chosen = fonts.choose_fonts(chars, fonts.scan_fonts(dirs), preferred, font_paths=dirs)
         settings.cache.put("fonts", key, list(chosen))
     fallback, missing = chosen
     if missing:

@@ -48,18 +48,24 @@ def _fonttools_faces(path: Path) -> list[tuple[str, set[int]]]:
     when Typst is not asked (typographic family, name ID 16, else ID 1)."""
     from fontTools.ttLib import TTCollection, TTFont
 
+    # The faces of a collection share one open file: closing a face would close it for the
+    # faces after it, so the file is closed once, after every face is read.
     if path.suffix.lower() in {".ttc", ".otc"}:
-        fonts = list(TTCollection(str(path), lazy=True).fonts)
+        container = TTCollection(str(path), lazy=True)
+        fonts = list(container.fonts)
     else:
-        fonts = [TTFont(str(path), lazy=True)]
-    faces = []
-    for font in fonts:
-        names = font["name"]
-        family = names.getDebugName(16) or names.getDebugName(1) or path.stem
-        cmap = font.getBestCmap() or {}
-        faces.append((family, set(cmap)))
-        font.close()
-    return faces
+        container = TTFont(str(path), lazy=True)
+        fonts = [container]
+    try:
+        return [_face(font, path) for font in fonts]
+    finally:
+        container.close()
+
+
+def _face(font, path: Path) -> tuple[str, set[int]]:
+    names = font["name"]
+    family = names.getDebugName(16) or names.getDebugName(1) or path.stem
+    return family, set(font.getBestCmap() or {})
 
 
 def _typst_family_names(dirs) -> dict[tuple[str, int], str]:

@@ -55,13 +55,33 @@ def _file(node) -> str | None:
 
 
 def _library_links(node):
-    """None, or the problem with the node it is at (one pattern's own line)."""
+    """None, or the problem with the node it is at (one pattern's own line); `false` turns the
+    links off."""
+    if _scalar(node) and node.tag.endswith(":bool") and node.value == "false":
+        return None
     keys = {key.value: value for key, value in node.value} if node.id == "mapping" else {}
     for name in ("arxiv", "doi", "url"):
         if name not in keys:
-            return "must map arxiv, doi and url to link patterns"
+            return "must map arxiv, doi and url to link patterns, or be false"
         if _text(keys[name]) is not None or f"{{{name}}}" not in keys[name].value:
             return f"{name} must be a link pattern holding {{{name}}}", keys[name]
+    return None
+
+
+# The title-page and list wording templates/thesis.typ takes from `labels:` (default-labels).
+LABELS = ("chapter", "contents", "figures", "tables", "equation", "supervisor", "supervisors",
+          "degree-intro", "by", "appendix")
+
+
+def _labels(node):
+    """A mapping of known label names to text; the problem is at the bad entry's line."""
+    if node.id != "mapping":
+        return "must map label names (" + ", ".join(LABELS) + ") to text"
+    for key, value in node.value:
+        if key.value not in LABELS:
+            return f"unknown label '{key.value}' (known: {', '.join(LABELS)})", key
+        if _text(value) is not None:
+            return f"{key.value} must be text", value
     return None
 
 
@@ -75,8 +95,9 @@ RULES: dict[str, Callable] = {
     "lang": _language, "toc": _boolean, "lof": _boolean, "lot": _boolean,
     "bibliography": _file, "csl": _file, "link-citations": _boolean,
     "uncited-entries": _one_of("warn", "error"), "library-links": _library_links,
+    "unlinkable-entries": _one_of("warn", "error"),
     "fonts": _texts, "results-root": _text, "table-templates": _text, "diagram-sources": _text,
-    "provenance-appendix": _boolean,
+    "provenance-appendix": _boolean, "labels": _labels,
 }
 
 

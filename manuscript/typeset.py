@@ -11,6 +11,7 @@ fills the body of the title matter's rendering of templates/thesis.pandoc.typ (`
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from typing import Callable
 
@@ -64,10 +65,13 @@ def typeset_part(settings, job: PartJob) -> Typeset:
     """The part's Typst, from the cache when nothing it depends on changed."""
     cached = settings.cache.get("typeset", job.key)
     if cached is not None:
-        return Typeset(**cached)
-    blocks = job.blocks()
-    typeset = typeset_blocks(settings, cite(settings, blocks, job.context) if blocks else blocks)
-    settings.cache.put("typeset", job.key, typeset.__dict__)
+        typeset = Typeset(**cached)
+    else:
+        blocks = job.blocks()
+        typeset = typeset_blocks(settings, cite(settings, blocks, job.context) if blocks else blocks)
+        settings.cache.put("typeset", job.key, typeset.__dict__)
+    for warning in typeset.warnings:
+        print(warning, file=sys.stderr)
     return typeset
 
 

@@ -8,7 +8,7 @@ the blocks can be told from them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import panflute as pf
 
@@ -25,6 +25,7 @@ class Typeset:
     lead: bool    # pandoc's writer puts a blank line before the first block
     trail: bool   # ... and after the last
     chars: str    # every character of the text, for choosing fonts
+    warnings: list = field(default_factory=list)  # lines for stderr, on every build
 
 
 def typeset_blocks(settings, blocks: list) -> Typeset:
@@ -33,7 +34,8 @@ def typeset_blocks(settings, blocks: list) -> Typeset:
     for module in AFTER_CITEPROC:
         doc = module.main(doc)
     chars = "".join(sorted({c for block in doc.content for c in pf.stringify(block)}))
-    return Typeset(*write(settings, doc.content.to_json()), chars=chars)
+    return Typeset(*write(settings, doc.content.to_json()), chars=chars,
+                   warnings=list(getattr(doc, "warnings", [])))
 
 
 def join(parts: list[Typeset]) -> str:

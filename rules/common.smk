@@ -23,6 +23,7 @@ from experiments.devices import gpu_slots_per_trial
 from experiments.workflow_config import checked_workflow_config
 from manuscript.cache import Cache
 from manuscript.errors import SourceError
+from manuscript.fonts import FONT_SUFFIXES
 from manuscript.scan import check_producible, scan
 
 # Snakemake's start leaves some 80,000 objects that live as long as the process; the garbage

@@ -6,6 +6,7 @@ Each module has `prepare`, `action`, `finalize` and a `main(doc=None)`, so it ru
 """
 from manuscript.filters import (
     abstract,
+    appendix,
     bibliography_links,
     citations,
     crossref,
@@ -17,5 +18,5 @@ from manuscript.filters import (
 
 # Provenance reads the chapters' references before the results filters replace them, and adds
 # numbers and labels of its own that the results and crossref filters then resolve.
-BEFORE_CITEPROC = (abstract, provenance, results_inline, results_table, figures, crossref, citations)
+BEFORE_CITEPROC = (abstract, appendix, provenance, results_inline, results_table, figures, crossref, citations)
 AFTER_CITEPROC = (bibliography_links,)

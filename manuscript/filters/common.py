@@ -44,8 +44,10 @@ def run(action: Callable, prepare: Callable, finalize: Callable, doc: pf.Doc | N
     if doc is not None:
         return _apply(action, prepare, finalize, doc)
     try:
-        doc = pf.load()
-        pf.dump(_apply(action, prepare, finalize, doc))
+        doc = _apply(action, prepare, finalize, pf.load())
+        for warning in getattr(doc, "warnings", []):
+            print(warning, file=sys.stderr)
+        pf.dump(doc)
     except SourceError as error:
         print(error.oneline(), file=sys.stderr)
         sys.exit(1)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import panflute as pf
 
+from manuscript.filters.appendix import start as start_appendices
 from manuscript.filters.common import part_of, run, setting
 
 
@@ -61,7 +62,7 @@ def appendix(shown: dict, doc: pf.Doc) -> list:
     sources = Path(setting(doc, "diagram-sources", "diagrams"))
     return [
         # Justified lines would stretch the long unbreakable hashes and paths apart.
-        pf.RawBlock("#show: appendices\n#set par(justify: false)", format="typst"),
+        start_appendices(doc), pf.RawBlock("#set par(justify: false)", format="typst"),
         pf.Header(pf.Str("Provenance"), pf.Space(), pf.Str("of"), pf.Space(), pf.Str("results"),
                   level=1, identifier="sec:provenance"),
         pf.Para(pf.Str(_INTRO)),
@@ -109,7 +110,11 @@ def _table_item(data: str, label: str) -> pf.ListItem:
 
 def _number_items(numbers: list, doc: pf.Doc) -> list[pf.ListItem]:
     by_experiment: dict[str, list] = {}
+    listed = set()
     for key, fmt in numbers:
+        if key in listed:  # shown in two formats (".1%" and ".3f"): one entry, the first format
+            continue
+        listed.add(key)
         by_experiment.setdefault(key.split(".")[0], []).append((key, fmt))
     items = []
     for experiment, keys in by_experiment.items():

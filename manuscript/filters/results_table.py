@@ -162,7 +162,8 @@ def _plus_minus(stat: dict | None, scale: float = 100, digits: int = 1) -> str:
     if not stat or stat.get("mean") is None:
         return "–"
     mean = f"{scale * stat['mean']:.{digits}f}"
-    return mean if stat.get("std") is None else f"{mean} ± {scale * stat['std']:.{digits}f}"
+    # no-break spaces: a narrow table column must not wrap "44.2 ±" away from "12.2"
+    return mean if stat.get("std") is None else f"{mean}\u00a0±\u00a0{scale * stat['std']:.{digits}f}"
 
 
 def main(doc: pf.Doc | None = None):

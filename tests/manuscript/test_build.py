@@ -58,7 +58,7 @@ def test_fixture_thesis_builds_to_a_linked_pdf(project):
     text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())  # no-break spaces too
     assert "Winning Tickets" in text and "Contents" in text
     assert "A short abstract about tickets." in text
-    assert "As Figure 1 and Table 1 show" in text and "Results follow in Chapter 2" in text
+    assert "As Figure 2.1 and Table 2.1 show" in text and "Results follow in Chapter 2" in text
     assert "73.1%" in text and "Provenance of results" in text
     assert "[1]" in text and "???" not in text
     uris = link_targets(reader)
@@ -118,3 +118,27 @@ def test_build_directory_outside_the_project_is_one_line_error(project, capsys, 
     assert main(["--metadata", "metadata.yaml", "--output", "thesis.pdf",
                  "--build-dir", str(outside), *chapters]) == 1
     assert "build directory must be inside the project" in capsys.readouterr().err
+
+
+def test_an_authors_appendix_comes_before_the_provenance_appendix(project):
+    chapters = write_fixture(project)
+    appendix = project / "chapters" / "98-appendix.md"
+    appendix.write_text("# Derivations {.appendix #sec:derivations}\n\nSee @sec:derivations.\n"
+                        "\n# Tables {.appendix}\n\nMore.\n", encoding="utf-8")
+    chapters = sorted([*chapters, "chapters/98-appendix.md"])
+    assert main(["--metadata", "metadata.yaml", "--output", "thesis.pdf", *chapters]) == 0
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader("thesis.pdf").pages).split())
+    assert "Appendix A Derivations" in text and "See Appendix A." in text
+    assert "Appendix B Tables" in text and "Appendix C Provenance of results" in text
+
+
+def test_title_page_labels_from_metadata(project):
+    chapters = write_fixture(project)
+    metadata = project / "metadata.yaml"
+    metadata.write_text(metadata.read_text() + "labels:\n  supervisor: Betreuer\n"
+                        "  degree-intro: Eine Arbeit zur Erlangung des Grades\n  appendix: Anhang\n",
+                        encoding="utf-8")
+    assert main(["--metadata", "metadata.yaml", "--output", "thesis.pdf", *chapters]) == 0
+    pages = [" ".join(page.extract_text().split()) for page in PdfReader("thesis.pdf").pages]
+    assert "Eine Arbeit zur Erlangung des Grades" in pages[0]
+    assert any("Anhang A Provenance of results" in page for page in pages)

@@ -96,6 +96,10 @@ def test_non_utf8_chapter_is_an_error_at_the_line_of_the_byte(project, capsys):
     ("csl: csl/numeric.csl", "csl: csl/none.csl", "metadata.yaml:19: csl: file csl/none.csl does not exist"),
     ('  doi: "http://elib.openu.ac.il/login?url=https://doi.org/{doi}"', "  doi: x",
      "metadata.yaml:28: library-links: doi must be a link pattern holding {doi}"),
+    ("provenance-appendix: true", "provenance-appendix: true\nunlinkable-entries: never",
+     "metadata.yaml:38: unlinkable-entries: must be warn or error"),
+    ("provenance-appendix: true", "provenance-appendix: true\nlabels:\n  supervisor: Betreuer\n  supervisr: X",
+     "metadata.yaml:40: labels: unknown label 'supervisr'"),
 ])
 def test_bad_metadata_is_an_error_at_its_line(project, capsys, find, replace, expected):
     metadata = project / "metadata.yaml"

@@ -206,8 +206,8 @@ def test_contents_and_lists(thesis):
     assert re.search(r"2\.1 Pruning[ .]+2\b", toc)
     assert "References" in toc and "3 References" not in toc
     assert re.search(r"A Extra Proofs", toc)
-    assert re.search(r"Figure 1 Accuracy against density\.[ .]+2", pages[page_with(pages, "List of Figures")])
-    assert re.search(r"Table 1 Results on MNIST\.[ .]+2", pages[page_with(pages, "List of Tables")])
+    assert re.search(r"Figure 2\.1 Accuracy against density\.[ .]+2", pages[page_with(pages, "List of Figures")])
+    assert re.search(r"Table 2\.1 Results on MNIST\.[ .]+2", pages[page_with(pages, "List of Tables")])
 
 
 def test_page_numbers_roman_then_arabic(thesis):
@@ -222,12 +222,12 @@ def test_page_numbers_roman_then_arabic(thesis):
 def test_numbered_chapters_sections_and_references(thesis):
     pages = thesis["pages"]
     intro = pages[page_with(pages, "Chapter 1 Introduction")]
-    for text in ("[1, 2]", "Figure 1", "Table 1", "Section 2.1", "Chapter 1", "Equation (1)"):
+    for text in ("[1, 2]", "Figure 2.1", "Table 2.1", "Section 2.1", "Chapter 1", "Equation (1.1)"):
         assert text in intro
     # Only the labelled equation is numbered.
-    assert "(1)" in intro and "(2)" not in intro
+    assert "(1.1)" in intro and "(1.2)" not in intro
     method = pages[page_with(pages, "Chapter 2 Method")]
-    for text in ("2.1 Pruning", "Figure 1: Accuracy against density.", "Table 1: Results on MNIST.",
+    for text in ("2.1 Pruning", "Figure 2.1: Accuracy against density.", "Table 2.1: Results on MNIST.",
                  "A quoted passage.", "Term", "Its definition.", "Text in a div."):
         assert text in method
 

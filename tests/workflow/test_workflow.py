@@ -60,7 +60,7 @@ def test_thesis_shows_the_workflow_outputs(built):
     summary = json.loads((project / "results/tiny_mnist1d/summary.json").read_text())
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(project / "thesis.pdf").pages).split())
     assert f"the dense net scores {summary['dense']['test_acc']['mean']:.3f}" in text
-    assert "Figure 1 shows it" in text and "Tiny rounds." in text
+    assert "Figure 1.1 shows it" in text and "Tiny rounds." in text
     assert (project / "figures/tiny_accuracy.provenance.json").is_file()
 
 
