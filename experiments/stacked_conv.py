@@ -18,6 +18,7 @@ kernel (blocking, summation order) by shape, and for some channel counts (those 
 nets; any layer with one input channel) the grouped kernel rounds differently from the lone
 layer's. So ``grouped=False`` (what the CPU trainer uses, experiments/batched_training.py) runs
 one convolution per copy on its block of channels: bit for bit the lone layer, the rest stacked.
+Layers with one input channel per copy run per copy in either mode (no slower there, and exact).
 float32 only: a bfloat16 experiment trains its conv nets one at a time.
 """
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from experiments import batched_training
 from experiments.batched_training import TrainJob, train_jobs
 from experiments.data import Dataset, Split
 from experiments.masks import dense_mask, layer_kinds, magnitude_prune
@@ -93,3 +94,15 @@ def test_shared_jobs_train_once():
     first, second = jobs(1, share=("slim_dense", 0)) * 2
     results = train_jobs([first, second], build, signal_dataset(), CFG)
     assert results[0] is results[1]
+
+
+def test_grouped_convolutions_match_at_the_structured_dense_shape(monkeypatch):
+    """Grouped convolutions (the GPU's choice) give the lone numbers at the dense net of the
+    structured experiments (16 and 32 channels, batches of 100); at other widths oneDNN's
+    grouped kernels may round differently, which is why the CPU runs one convolution per copy."""
+    monkeypatch.setitem(batched_training.GROUPED_CONVS, "cpu", True)
+    cfg = {**CFG, "batch_size": 100, "iterations": 3, "eval_every": 3}
+    batch = jobs(3, widths=(16, 32))
+    together = train_jobs(batch, lambda: build((16, 32)), signal_dataset(), cfg)
+    for result, job in zip(together, batch):
+        assert_same(result, alone(job, cfg, (16, 32)))
