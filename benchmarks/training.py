@@ -14,7 +14,8 @@ Workloads (every network its own seed and data order):
                hidden 64), dense, SGD with momentum, batches of 100 on MNIST-1D: 6 networks
                (two variants x 3 seeds of one round)
   conv2        Conv-2 (64 channels, 256-256 hidden) on synthetic CIFAR-shaped data (3x32x32),
-               dense, SGD with momentum, batches of 60: 4 networks x 20 iterations
+               dense, SGD with momentum, batches of 60: 3 networks x 8 iterations, validation
+               and test sets of 200 images (a CPU takes seconds per step of this net)
 All evaluate every 100 steps.
 
 Variants, each in a fresh process so that its peak memory is its own:
@@ -59,7 +60,7 @@ WORKLOADS = {
                                "batch_norm": True}, "density": 1.0, "batch_size": 100,
                      "lr": 0.01, "iterations": 300, "models": 6, **SGD},
     "conv2": {"model": {"name": "conv2"}, "density": 1.0, "batch_size": 60, "lr": 0.01,
-              "iterations": 20, "models": 4, **SGD},
+              "iterations": 8, "models": 3, **SGD},
 }
 CONV_WORKLOADS = ("mnist1d_conv", "conv2")
 VARIANTS = ("reference", "alone", "stacked", "grouped")
@@ -213,7 +214,7 @@ def load_data(workload: str, data_root: str, device):
         return load_dataset({"name": "mnist1d", "validation": 500}, data_root, device, 0)
     draw = torch.Generator().manual_seed(0)
     shape, counts = (((1, 28, 28), (55_000, 5_000, 10_000)) if workload == "lenet"
-                     else ((3, 32, 32), (45_000, 5_000, 10_000)))
+                     else ((3, 32, 32), (45_000, 200, 200)))
 
     def split(count: int) -> Split:
         x = torch.randn(count, *shape, generator=draw)
