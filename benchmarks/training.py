@@ -14,7 +14,7 @@ Workloads (every network its own seed and data order):
                hidden 64), dense, SGD with momentum, batches of 100 on MNIST-1D: 6 networks
                (two variants x 3 seeds of one round)
   conv2        Conv-2 (64 channels, 256-256 hidden) on synthetic CIFAR-shaped data (3x32x32),
-               dense, SGD with momentum, batches of 60: 3 networks x 8 iterations, validation
+               dense, SGD with momentum, batches of 60: 2 networks x 4 iterations, validation
                and test sets of 200 images (a CPU takes seconds per step of this net)
 All evaluate every 100 steps.
 
@@ -60,7 +60,7 @@ WORKLOADS = {
                                "batch_norm": True}, "density": 1.0, "batch_size": 100,
                      "lr": 0.01, "iterations": 300, "models": 6, **SGD},
     "conv2": {"model": {"name": "conv2"}, "density": 1.0, "batch_size": 60, "lr": 0.01,
-              "iterations": 8, "models": 3, **SGD},
+              "iterations": 4, "models": 2, **SGD},
 }
 CONV_WORKLOADS = ("mnist1d_conv", "conv2")
 VARIANTS = ("reference", "alone", "stacked", "grouped")
