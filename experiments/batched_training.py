@@ -47,6 +47,11 @@ MEMORY_SHARE = 0.5
 PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 # Device types whose stacks keep one leaf per (tensor, model); see the module docstring.
 PER_MODEL_LEAVES = {"cpu": True, "cuda": False}
+# Device types on which conv nets stack. Measured on a 2-core CPU (benchmarks/training.py,
+# mnist1d_conv, one thread): stacked 0.8x and grouped 0.9x the rate of one at a time, as the
+# convolutions, batch norms and pooling are most of the time and stacking saves none of them; so
+# the CPU trains conv nets one at a time. A GPU is starved by such small nets one at a time.
+STACK_CONVS = {"cpu": False, "cuda": True}
 # Device types whose conv stacks run one grouped convolution per layer; the others run one
 # convolution per copy, bit for bit the lone layer's (experiments/stacked_conv.py).
 GROUPED_CONVS = {"cpu": False, "cuda": True}
@@ -118,7 +123,8 @@ def _train_group(jobs: list[TrainJob], positions: list[int], build: Callable[[],
 def _stack_of(model: nn.Module, cfg: dict, device: torch.device) -> Stack | None:
     """How copies of ``model`` stack; None when they train one at a time."""
     chain = linear_chain(model)
-    if chain is None and cfg.get("precision", "float32") == "float32":
+    if chain is None and cfg.get("precision", "float32") == "float32" \
+            and STACK_CONVS.get(device.type, True):
         chain = conv_stack(model, GROUPED_CONVS.get(device.type, True))
     return chain
 

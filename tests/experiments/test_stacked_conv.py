@@ -19,7 +19,13 @@ from experiments.training import state_snapshot, train
 
 from .test_batched_training import assert_same
 
-pytestmark = pytest.mark.usefixtures("one_thread")
+pytestmark = pytest.mark.usefixtures("one_thread", "conv_stacks_on_cpu")
+
+
+@pytest.fixture
+def conv_stacks_on_cpu(monkeypatch):
+    """The CPU trains conv nets one at a time (faster there); these tests stack them anyway."""
+    monkeypatch.setitem(batched_training.STACK_CONVS, "cpu", True)
 
 CFG = {"optimizer": "sgd", "momentum": 0.9, "lr": 0.05, "weight_decay": 1e-4, "batch_size": 20,
        "iterations": 24, "eval_every": 10, "eval_batch_size": 50, "lr_milestones": [15]}
