@@ -142,7 +142,8 @@ def report(workload: str, runs: list[dict], peak: float) -> None:
           f"{first['device']} ({first['threads']} threads)")
     for run in runs:
         gflops = run["rate"] * run["flops_per_iteration"] / 1e9
-        print(f"  {run['variant']:<9} {run['rate']:9.0f} networks x iterations/s  "
+        rate = f"{run['rate']:9.0f}" if run["rate"] >= 100 else f"{run['rate']:9.2f}"
+        print(f"  {run['variant']:<9} {rate} networks x iterations/s  "
               f"{run['seconds']:7.1f} s  {gflops:6.1f} GFLOP/s ({gflops / peak:.0%} of peak)  "
               f"{memory_text(run)}")
     rate = {run["variant"]: run["rate"] for run in runs}
