@@ -107,8 +107,8 @@ def load_jobs(folder: Path) -> list[Job]:
     jobs: dict[int, Job] = {}
     for record_file in (folder / ".snakemake" / "metadata").iterdir():
         record = json.loads(record_file.read_text())
-        if record.get("starttime") is None or record.get("endtime") is None:
-            continue
+        if record.get("incomplete") or None in (record.get("starttime"), record.get("endtime")):
+            continue  # a killed or running job: no time to report
         job = jobs.setdefault(record["job_hash"], Job(record["rule"], record["starttime"],
                                                       record["endtime"], record["input"]))
         job.outputs.append(base64.urlsafe_b64decode(record_file.name).decode())
