@@ -112,7 +112,9 @@ def load_jobs(folder: Path) -> list[Job]:
         job = jobs.setdefault(record["job_hash"], Job(record["rule"], record["starttime"],
                                                       record["endtime"], record["input"]))
         job.outputs.append(base64.urlsafe_b64decode(record_file.name).decode())
-    return list(jobs.values())
+    # A killed job may keep its record; its outputs are gone.
+    return [job for job in jobs.values()
+            if all((folder / path).exists() for path in job.outputs)]
 
 
 def critical_path(jobs: list[Job]) -> list[Job]:

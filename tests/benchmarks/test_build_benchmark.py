@@ -17,6 +17,8 @@ import build  # noqa: E402
 def record(folder: Path, output: str, rule: str, start: float, end: float, inputs: list[str],
            job: int) -> None:
     name = base64.urlsafe_b64encode(output.encode()).decode()
+    (folder.parents[1] / output).parent.mkdir(parents=True, exist_ok=True)
+    (folder.parents[1] / output).touch()
     (folder / name).write_text(json.dumps({"rule": rule, "starttime": start, "endtime": end,
                                            "input": inputs, "job_hash": job}))
 
