@@ -1,9 +1,10 @@
 """Train many masked copies of one network at once: ``train_jobs(jobs, ...)``.
 
 A ``TrainJob`` is one call of ``experiments.training.train`` written down as data (start weights,
-mask, data seed). Jobs whose network stacks (experiments/stacked.py: the MLPs) train together as
-one stacked network, each with its own mask, batch order and optimizer state; the others train one
-at a time with ``train``. Either way the results are those of training each job alone: on the CPU
+mask, data seed; optionally its own architecture, training settings and batch-norm scale
+penalty). Jobs of one shape and settings whose network stacks (experiments/stacked.py: the MLPs;
+experiments/stacked_conv.py: the conv nets) train together as one stacked network, each with its
+own mask, batch order and optimizer state; the others train one at a time with ``train``. Either way the results are those of training each job alone: on the CPU
 bit for bit, on a GPU within float tolerance (cuBLAS picks kernels by batch shape).
 
 How the stacked loop keeps that promise and keeps a GPU busy:
@@ -35,6 +36,8 @@ from experiments.data import Dataset, Split
 from experiments.masks import Mask
 from experiments.seeding import derive_seed, generator
 from experiments.stacked import LinearChain, linear_chain
+from experiments.stacked_conv import ConvStack, conv_stack
+from experiments.structured.slimming import penalty_hook
 from experiments.training import (Diverged, EvalPoint, StateDict, TrainResult, build_optimizer,
                                   check_finite, resumed_schedule, train)
 
@@ -44,6 +47,14 @@ MEMORY_SHARE = 0.5
 PRECISIONS = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 # Device types whose stacks keep one leaf per (tensor, model); see the module docstring.
 PER_MODEL_LEAVES = {"cpu": True, "cuda": False}
+# Device types on which conv nets stack. Measured on a 2-core CPU (benchmarks/training.py,
+# mnist1d_conv, one thread): stacked 0.8x and grouped 0.9x the rate of one at a time, as the
+# convolutions, batch norms and pooling are most of the time and stacking saves none of them; so
+# the CPU trains conv nets one at a time. A GPU is starved by such small nets one at a time.
+STACK_CONVS = {"cpu": False, "cuda": True}
+# Device types whose conv stacks run one grouped convolution per layer; the others run one
+# convolution per copy, bit for bit the lone layer's (experiments/stacked_conv.py).
+GROUPED_CONVS = {"cpu": False, "cuda": True}
 
 
 @dataclass
@@ -57,6 +68,18 @@ class TrainJob:
     data_seed: int
     snapshot_iteration: int | None = None
     start_iteration: int = 0
+    # A network of its own (a narrowed conv net; its weights are replaced by start_weights) and
+    # training settings of its own (fine-tuning, Scratch-B); None: the trial's model and settings.
+    model: nn.Module | None = None
+    cfg: dict | None = None
+    # Network slimming's L1 penalty on the batch-norm scales (experiments/structured/slimming.py).
+    scale_penalty: float | None = None
+    # Jobs with the same key are the same training (slimming's dense network, wanted by every
+    # slim method of a seed): it runs once and each gets the result.
+    share: tuple | None = None
+
+
+Stack = LinearChain | ConvStack
 
 
 def train_jobs(jobs: list[TrainJob], build: Callable[[], nn.Module], dataset: Dataset, cfg: dict,
@@ -64,32 +87,65 @@ def train_jobs(jobs: list[TrainJob], build: Callable[[], nn.Module], dataset: Da
     """Train every job and return their results in order. ``build()`` makes a model of the jobs'
     architecture on the device; ``cfg`` is the experiment's ``training`` mapping. With ``stack``
     off, or for a network that does not stack, jobs train one at a time."""
-    if not jobs:
-        return []
+    results: dict[int, TrainResult] = {}
+    first = _first_of_shared(jobs)
+    for group in _groups(jobs, sorted(set(first))):
+        job = jobs[group[0]]
+        group_cfg = job.cfg if job.cfg is not None else cfg
+        group_build = (lambda: job.model) if job.model is not None else build
+        for k, result in zip(group, _train_group([jobs[k] for k in group], group, group_build,
+                                                 dataset, group_cfg, stack, max_models)):
+            results[k] = result
+    return [results[first[k]] for k in range(len(jobs))]
+
+
+def _train_group(jobs: list[TrainJob], positions: list[int], build: Callable[[], nn.Module],
+                 dataset: Dataset, cfg: dict, stack: bool,
+                 max_models: int | None) -> list[TrainResult]:
+    """Jobs of one shape and settings (positions: theirs in the whole list), stacked if they
+    can be."""
     model = build()
-    chain = linear_chain(model) if stack else None
-    if chain is None:
-        return [_numbered(k, _train_alone, build(), job, dataset, cfg)
-                for k, job in enumerate(jobs)]
     device = next(model.parameters()).device
+    chain = _stack_of(model, cfg, device) if stack else None
+    if chain is None:
+        return [_numbered(k, _train_alone, job.model if job.model is not None else build(),
+                          job, dataset, cfg) for job, k in zip(jobs, positions)]
     size = models_per_stack(model, dataset, cfg, device)
     size = min(size, max_models) if max_models else size
-    results: dict[int, TrainResult] = {}
-    # A stack shares one clock, so jobs resumed at different steps go into different stacks.
-    for group in _by_start(jobs):
-        for start in range(0, len(group), size):
-            part = group[start:start + size]
-            stack = _StackedRun(chain, [jobs[k] for k in part], dataset, cfg, device)
-            for k, result in zip(part, _numbered_in(part, stack.run)):
-                results[k] = result
-    return [results[k] for k in range(len(jobs))]
+    results = []
+    for start in range(0, len(jobs), size):
+        part = jobs[start:start + size]
+        run = _StackedRun(chain, part, dataset, cfg, device)
+        results += _numbered_in(positions[start:start + size], run.run)
+    return results
 
 
-def _by_start(jobs: list[TrainJob]) -> list[list[int]]:
-    """Positions of the jobs, grouped by start iteration (groups and members in job order)."""
-    groups: dict[int, list[int]] = {}
-    for k, job in enumerate(jobs):
-        groups.setdefault(job.start_iteration, []).append(k)
+def _stack_of(model: nn.Module, cfg: dict, device: torch.device) -> Stack | None:
+    """How copies of ``model`` stack; None when they train one at a time."""
+    chain = linear_chain(model)
+    if chain is None and cfg.get("precision", "float32") == "float32" \
+            and STACK_CONVS.get(device.type, True):
+        chain = conv_stack(model, GROUPED_CONVS.get(device.type, True))
+    return chain
+
+
+def _first_of_shared(jobs: list[TrainJob]) -> list[int]:
+    """Per job, the position of the first job with its ``share`` key (its own if none)."""
+    seen: dict[tuple, int] = {}
+    return [k if job.share is None else seen.setdefault(job.share, k)
+            for k, job in enumerate(jobs)]
+
+
+def _groups(jobs: list[TrainJob], positions: list[int]) -> list[list[int]]:
+    """``positions`` grouped by what a stack shares: the layer shapes, the training settings and
+    the start iteration (a stack has one clock); groups and members in job order."""
+    groups: dict[tuple, list[int]] = {}
+    for k in positions:
+        job = jobs[k]
+        shapes = tuple((name, tuple(value.shape)) for name, value in job.start_weights.items())
+        key = (shapes, None if job.cfg is None else repr(sorted(job.cfg.items())),
+               job.start_iteration)
+        groups.setdefault(key, []).append(k)
     return list(groups.values())
 
 
@@ -114,14 +170,16 @@ def _numbered(first: int, call: Callable, *args):
 
 def _train_alone(model: nn.Module, job: TrainJob, dataset: Dataset, cfg: dict) -> TrainResult:
     model.load_state_dict(job.start_weights)
+    hook = None if job.scale_penalty is None else penalty_hook(model, job.scale_penalty)
     return train(model, job.mask, dataset, cfg, data_seed=job.data_seed,
-                 snapshot_iteration=job.snapshot_iteration, start_iteration=job.start_iteration)
+                 snapshot_iteration=job.snapshot_iteration, start_iteration=job.start_iteration,
+                 grad_hook=hook)
 
 
 class _StackedRun:
     """The training loop of one stack of models."""
 
-    def __init__(self, chain: LinearChain, jobs: list[TrainJob], dataset: Dataset, cfg: dict,
+    def __init__(self, chain: Stack, jobs: list[TrainJob], dataset: Dataset, cfg: dict,
                  device: torch.device):
         self.chain, self.jobs, self.dataset, self.cfg = chain, jobs, dataset, cfg
         self.dtype = PRECISIONS[cfg.get("precision", "float32")]
@@ -153,13 +211,15 @@ class _StackedRun:
 
     def _step(self, x: Tensor, y: Tensor) -> None:
         self.optimizer.zero_grad(set_to_none=True)
-        logits = self.chain.forward(self.weights.stacked(), x, dtype=self.dtype)  # (K, B, classes)
+        logits = self.chain.forward(self.weights.stacked(), x, dtype=self.dtype,
+                                    buffers=self.weights.buffers, training=True)  # (K, B, classes)
         models, batch, classes = logits.shape
         # Per-example losses times 1/B (a float32 division, as cross_entropy's mean makes it):
         # the gradients are bit for bit those of each model's own mean loss, in one call.
         losses = F.cross_entropy(logits.reshape(models * batch, classes), y.reshape(-1),
                                  reduction="none")
         (losses * (torch.ones((), device=losses.device) / batch)).sum().backward()
+        self.weights.add_scale_penalties([job.scale_penalty for job in self.jobs])
         weights, keeps = self.weights.masked_pairs()
         torch._foreach_mul_([w.grad for w in weights], keeps)
         self.optimizer.step()
@@ -186,7 +246,8 @@ class _StackedRun:
         sums = []
         for start in range(0, len(split.y), size):
             x, y = split.x[start:start + size], split.y[start:start + size]
-            logits = self.chain.forward(params, x, shared=True, dtype=self.dtype)
+            logits = self.chain.forward(params, x, shared=True, dtype=self.dtype,
+                                        buffers=self.weights.buffers, training=False)
             losses = [F.cross_entropy(logits[k], y, reduction="sum") for k in range(models)]
             hits = (logits.argmax(dim=2) == y).sum(dim=1).to(logits.dtype)
             sums.append(torch.cat([torch.stack(losses), hits]))
@@ -205,14 +266,17 @@ class _Weights:
     """The weights and masks of a stack. Each name holds a list of leaves: K of them (one per
     model, ``per_model``) or one (K, ...) tensor."""
 
-    def __init__(self, chain: LinearChain, jobs: list[TrainJob], device: torch.device,
+    def __init__(self, chain: Stack, jobs: list[TrainJob], device: torch.device,
                  per_model: bool):
-        self.per_model = per_model
-        names = [name for layer in chain.layers for name in layer]
+        self.per_model, self.chain = per_model, chain
+        self.order = list(jobs[0].start_weights)  # the lone state dict's order
         self.params = {name: self._leaves([job.start_weights[name] for job in jobs], device)
-                       for name in names}
+                       for name in chain.param_names}
         self.keep = {name: self._leaves([job.mask[name].float() for job in jobs], device)
-                     for name, _ in chain.layers}
+                     for name in chain.masked_names}
+        # Batch-norm running statistics (K, C) and step counters (K,): updated in place, no grad.
+        self.buffers = {name: torch.stack([job.start_weights[name] for job in jobs]).to(device)
+                        for name in chain.buffer_names}
         self.apply_masks()
         for leaf in self.leaves():
             leaf.requires_grad_()
@@ -235,13 +299,27 @@ class _Weights:
         return weights, [keep for keeps in self.keep.values() for keep in keeps]
 
     @torch.no_grad()
+    def add_scale_penalties(self, penalties: list[float | None]) -> None:
+        """Slimming's penalty * sign(scale) added to each penalised model's scale gradients,
+        as its lone training's grad hook adds it."""
+        for name in self.chain.scale_names:
+            for k, penalty in enumerate(penalties):
+                if penalty is None:
+                    continue
+                scale = self.params[name][k] if self.per_model else self.params[name][0]
+                grad = scale.grad if self.per_model else scale.grad[k]
+                grad.add_(torch.sign(scale if self.per_model else scale[k]) * penalty)
+
+    @torch.no_grad()
     def apply_masks(self) -> None:
         torch._foreach_mul_(*self.masked_pairs())
 
     def of_model(self, k: int) -> StateDict:
         """Model ``k``'s weights, as a CPU state dict."""
-        return {name: (leaves[k] if self.per_model else leaves[0][k]).detach().to("cpu", copy=True)
-                for name, leaves in self.params.items()}
+        tensors = {name: leaves[k] if self.per_model else leaves[0][k]
+                   for name, leaves in self.params.items()}
+        tensors.update({name: value[k] for name, value in self.buffers.items()})
+        return {name: tensors[name].detach().to("cpu", copy=True) for name in self.order}
 
 
 class _BatchPlan:
@@ -289,6 +367,11 @@ def bytes_per_model(model: nn.Module, dataset: Dataset, cfg: dict) -> int:
     training batch (kept for the backward pass, with their gradients) and of an evaluation chunk."""
     params = sum(p.numel() for p in model.parameters())
     widths = sum(m.out_features for m in model.modules() if isinstance(m, nn.Linear))
+    # A conv layer's activations: channels times positions, bounded by the input's positions.
+    positions = math.prod(dataset.input_shape[1:]) if len(dataset.input_shape) > 1 \
+        else dataset.input_shape[0]
+    widths += sum(m.out_channels * positions for m in model.modules()
+                  if isinstance(m, (nn.Conv1d, nn.Conv2d)))
     inputs = math.prod(dataset.input_shape)
     train_batch = cfg["batch_size"] * (inputs + 3 * widths)
     eval_batch = cfg.get("eval_batch_size", 1000) * 2 * widths

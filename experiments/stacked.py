@@ -9,8 +9,9 @@ derivative of a batched product computes grad_weight transposed, which rounds di
 the products written out, a model trained in a stack is bit-identical on the CPU to the same
 model trained alone (tests/experiments/test_stacked.py checks both claims).
 
-Only chains of Linear and ReLU layers stack here (the MLP and LeNet-300-100 models); other
-models train one at a time (experiments/batched_training.py decides).
+Only chains of Linear and ReLU layers stack here (the MLP and LeNet-300-100 models); conv nets
+stack in experiments/stacked_conv.py, other models train one at a time
+(experiments/batched_training.py decides).
 """
 
 from __future__ import annotations
@@ -53,13 +54,26 @@ class LinearChain:
     state dict, with a ReLU after every layer but the last."""
 
     layers: tuple[tuple[str, str], ...]
+    # What the trainer asks of any stack (experiments/stacked_conv.py has the same names).
+    buffer_names: tuple[str, ...] = ()
+    scale_names: tuple[str, ...] = ()
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(name for layer in self.layers for name in layer)
+
+    @property
+    def masked_names(self) -> tuple[str, ...]:
+        return tuple(weight for weight, _ in self.layers)
 
     def forward(self, params: dict[str, Tensor], x: Tensor, *, shared: bool = False,
-                dtype: torch.dtype = torch.float32) -> Tensor:
+                dtype: torch.dtype = torch.float32, buffers: dict | None = None,
+                training: bool = True) -> Tensor:
         """Logits (K, B, classes) of the K stacked models ``params`` (name -> (K, *shape)).
 
         ``x`` is (K, B, *input_shape), one batch per model, or with ``shared`` (B, *input_shape),
-        one batch shown to every model.
+        one batch shown to every model. ``buffers`` and ``training`` are unused: an MLP has
+        no batch norm.
         """
         models = params[self.layers[0][0]].shape[0]
         # A shared batch is broadcast (stride 0 along the model axis), not copied K times.

@@ -22,7 +22,9 @@ physically narrower network, which is then trained in one of four ways:
   min(``structured.scratch_b_max_factor``, dense FLOPs / pruned FLOPs) (Scratch-B: about the same
   computation as the dense training).
 
-Round 0 is the family's dense network. Rows report the narrow network's own parameter and FLOP
+Every training is a job for the scheduler (experiments/trials.py), which stacks the narrow
+networks of one shape and settings (experiments/stacked_conv.py). Round 0 is the family's dense
+network. Rows report the narrow network's own parameter and FLOP
 counts; the mask (for the density column) is the same cut in the dense network's shapes.
 """
 
@@ -34,12 +36,13 @@ import torch
 from torch import nn
 
 from experiments import flops
+from experiments.batched_training import TrainJob
 from experiments.masks import Mask, dense_mask
 from experiments.method_api import Method, MethodContext, RoundRun, StateHandle
 from experiments.settings import StructuredSettings
 from experiments.structured import (channel_mask, channel_scores, fresh_init, narrow,
                                     penalty_hook, select_channels)
-from experiments.training import train
+from experiments.training import state_snapshot
 
 SLIM_DENSE = "slim_dense"  # trial-state name of slimming's penalised dense network
 # family -> (channel criterion, selection scope, roles of the methods it requires)
@@ -62,16 +65,16 @@ class StructuredMethod(Method):
         self.lr_setting = "structured.finetune_lr" if variant == "finetune" else "training.lr"
 
     def run_round(self, context: MethodContext, round_index: int) -> RoundRun:
-        yield from ()  # trains the narrow network in-process: no job for the scheduler
         if round_index == 0:
-            return dense_round(context, self.family)
+            return (yield from dense_round(context, self.family))
         criterion, scope, _ = FAMILIES[self.family]
-        trained = dense_model(context, self.family)
+        trained = yield from dense_model(context, self.family)
         ratio = context.settings.pruning.channel_ratios[round_index - 1]
         keep = select_channels(channel_scores(trained, criterion), ratio, scope)
         model, cfg = self._start(context, trained, keep)
-        result = train(model, dense_mask(model), context.dataset, cfg,
-                       data_seed=context.seeds.data_order)
+        # The narrow model travels with the job: its shape groups the jobs that stack.
+        result = yield TrainJob(state_snapshot(model), dense_mask(model),
+                                context.seeds.data_order, model=model, cfg=dict(cfg))
         size = flops.count(model, context.dataset.input_shape)
         return channel_mask(trained, keep), {**result.metrics(), "params": size.params,
                                              "flops": size.flops}
@@ -96,35 +99,37 @@ class StructuredMethod(Method):
         return model, scaled_settings(training, factor)
 
 
-def dense_round(context: MethodContext, family: str) -> tuple[Mask, dict]:
+def dense_round(context: MethodContext, family: str) -> RoundRun:
     """(mask, metrics) of the family's dense network, trained once per trial."""
     if family == "l1":
         return context.required("trained_dense").finished_round(0)
-    return context.dense_mask(), slim_dense_metrics(context)
+    return context.dense_mask(), (yield from slim_dense_metrics(context))
 
 
-def dense_model(context: MethodContext, family: str) -> nn.Module:
+def dense_model(context: MethodContext, family: str) -> RoundRun:
     """The family's trained dense network, on the trial's device."""
     if family == "slim":
-        slim_dense_metrics(context)  # trains it if this trial has not yet
+        yield from slim_dense_metrics(context)  # trains it if this trial has not yet
     source = context.required("trained_dense") if family == "l1" else context.private(SLIM_DENSE)
     model = context.build_model(context.seeds.init)
     model.load_state_dict(source.trained_weights(0))
     return model
 
 
-def slim_dense_metrics(context: MethodContext) -> dict:
+def slim_dense_metrics(context: MethodContext) -> RoundRun:
     """Metrics of slimming's dense network, which is trained (and kept) on first use.
 
-    Its weights are saved before its metrics, whose file marks it done, so a run killed in
-    between trains it again."""
+    Every slim method of a seed that starts before it exists asks for it; the jobs share one
+    key, so it trains once (batched_training.train_jobs) and each saves the same bytes. Its
+    weights are saved before its metrics, whose file marks it done, so a run killed in between
+    trains it again."""
     slim_dense: StateHandle = context.private(SLIM_DENSE)
     if not slim_dense.has_row(0):
-        model = context.build_model(context.seeds.init)
-        model.load_state_dict(context.initial_weights())
-        hook = penalty_hook(model, context.settings.structured.slimming_penalty)
-        result = train(model, context.dense_mask(), context.dataset, context.settings.training,
-                       data_seed=context.seeds.data_order, grad_hook=hook)
+        penalty = context.settings.structured.slimming_penalty
+        penalty_hook(context.build_model(context.seeds.init), penalty)  # checks the model
+        result = yield TrainJob(context.initial_weights(), context.dense_mask(),
+                                context.seeds.data_order, scale_penalty=penalty,
+                                share=(SLIM_DENSE, context.seed))
         slim_dense.save_trained_weights(0, result.final_weights)
         slim_dense.save_row(0, result.metrics())
     return slim_dense.row(0)

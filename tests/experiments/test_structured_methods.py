@@ -13,6 +13,7 @@ import torch
 
 import experiments.methods.structured as structured
 import experiments.trial as trial_module
+import experiments.trials as trials_module
 from experiments import flops
 from experiments.config import ConfigError, load_experiment_set
 from experiments.models import build_model
@@ -37,20 +38,22 @@ VARIANTS = structured.VARIANTS
 
 
 class Recorder:
-    """Runs the toy trial and records, per (method, round), each structured training's starting
-    weights, settings and whether it had a grad hook."""
+    """Runs the toy trial and records, per (method, round), each training its unit asked the
+    scheduler for: starting weights, settings and whether it had slimming's penalty."""
 
     def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         self.trainings: dict[tuple[str, int], list[dict]] = {}
         self.pending: list[dict] = []
-        original = structured.train
+        original = trials_module.Scheduler._done
 
-        def recording_train(model, mask, dataset, cfg, **kwargs):
-            self.pending.append({"start": {k: v.clone() for k, v in model.state_dict().items()},
-                                 "cfg": cfg, "hook": kwargs.get("grad_hook") is not None})
-            return original(model, mask, dataset, cfg, **kwargs)
+        def recording_done(scheduler, unit, outcome):
+            training = unit.trial.cfg["training"]
+            self.pending = [{"start": job.start_weights, "cfg": job.cfg or training,
+                             "hook": job.scale_penalty is not None, "share": job.share}
+                            for job in unit.trained]
+            return original(scheduler, unit, outcome)
 
-        monkeypatch.setattr(structured, "train", recording_train)
+        monkeypatch.setattr(trials_module.Scheduler, "_done", recording_done)
         monkeypatch.setattr(trial_module, "load_dataset", lambda *args, **kwargs: tiny_dataset())
         path = tmp_path / "toy.yaml"
         path.write_text(EXPERIMENT)
@@ -94,10 +97,11 @@ def test_round_zero_is_the_familys_dense_network(recorded):
         assert recorded.trainings[(f"l1_{variant}", 0)] == []
         assert without_method(recorded.row(f"slim_{variant}", 0)) == \
             without_method(recorded.row("slim_finetune", 0))
-    # Slimming's dense net is trained once, with the penalty hook, by the first slim method.
-    first = recorded.trainings[("slim_finetune", 0)]
-    assert len(first) == 1 and first[0]["hook"]
-    assert all(recorded.trainings[(f"slim_{v}", 0)] == [] for v in VARIANTS[1:])
+    # Every slim method asks for slimming's dense net, with the penalty, under one share key:
+    # it trains once (tests/experiments/test_stacked_conv.py).
+    for variant in VARIANTS:
+        [job] = recorded.trainings[(f"slim_{variant}", 0)]
+        assert job["hook"] and job["share"] == ("slim_dense", 0)
     assert not same(recorded.state.load_weights("slim_dense", 0),
                     recorded.state.load_weights("dense", 0)), "the penalty changed training"
 
