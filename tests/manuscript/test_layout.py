@@ -53,3 +53,25 @@ def test_numeric_labels_line_up(project):
     assert wrapped and {round(x, 1) for x in wrapped} == {starts["[1]"]}  # the hanging indent
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "Remaining" in text and "Remain-" not in text
+
+
+def test_a_list_entry_never_leaves_its_page_number_alone_on_a_line(project):
+    """Captions of every length from one to two lines: whatever length the last line has, the
+    page number ends it, and never stands on a line of its own."""
+    chapters = write_fixture(project)
+    sentence = ("Iterative magnitude pruning against one-shot pruning from the trained dense network "
+                "to the same densities: test accuracy (left) and early-stopping iteration (right) "
+                "for every seed")
+    # one caption per length, a character apart, so that some last line ends at any point
+    tables = "".join(f"| a |\n|---|\n| 1 |\n\n: {sentence[:length].strip()}. {{#tbl:t{length}}}\n\n"
+                     for length in range(70, 150))
+    (project / "references.bib").write_text(_bib(), encoding="utf-8")
+    cites = "; ".join(f"@entry{n}" for n in range(1, ENTRIES + 1))
+    (project / "chapters" / "01-intro.md").write_text(
+        f"# Introduction {{#sec:intro}}\n\nMany papers [{cites}].\n\n{tables}", encoding="utf-8")
+    (project / "chapters" / "02-results.md").write_text("# Results {#sec:results}\n\nNone.\n")
+    assert main(["--metadata", "metadata.yaml", "--output", "thesis.pdf", *chapters]) == 0
+    pages = [page.extract_text() for page in PdfReader("thesis.pdf").pages]
+    listing = "\n".join(text for text in pages if "List of Tables" in text)
+    alone = [line for line in listing.splitlines() if line.strip().isdigit()]
+    assert "Table 1.80" in listing and not alone, listing
