@@ -58,6 +58,45 @@ shell.prefix(
 FIGURE_EXPERIMENT = {
     figure: name for name, cfg in EXPERIMENTS.items() for figure in cfg["figures"]
 }
+
+
+def rst_text(text):
+    """`text` on one line, its RST markup characters escaped: a report caption shows it as is."""
+    return re.sub(r"([\\`*_|<>\[\]])", r"\\\1", " ".join(str(text).split()))
+
+
+# What `snakemake --report` says of each result. The captions under report/ are RST templates
+# that Snakemake renders with the job's wildcards and the workflow's config, nothing else: the
+# experiment set's words reach them through this key, set after the config was checked.
+config["report"] = {
+    "experiments": {
+        name: {"description": rst_text(cfg.get("description", ""))}
+        for name, cfg in EXPERIMENTS.items()
+    },
+    "figures": {
+        figure: {
+            "experiment": name,
+            "kind": spec["kind"],
+            "sources": spec.get("panels") or [name],
+        }
+        for name, cfg in EXPERIMENTS.items()
+        for figure, spec in cfg["figures"].items()
+    },
+}
+
+
+def figure_category(wildcards):
+    """A figure's report category: the experiment that declares it."""
+    return FIGURE_EXPERIMENT[wildcards.name]
+
+
+def figure_labels(wildcards):
+    return {
+        "figure": wildcards.name,
+        "kind": config["report"]["figures"][wildcards.name]["kind"],
+    }
+
+
 # With trial_jobs=experiment, an experiment whose networks stack trains all its seeds in one job;
 # the others keep one job per seed, so their seeds still run in parallel.
 TOGETHER = [

@@ -23,8 +23,18 @@ rule publish_experiment:
         rounds=staged("results/{experiment}/rounds.csv"),
         summary=staged("results/{experiment}/summary.json"),
     output:
-        rounds="results/{experiment}/rounds.csv",
-        summary="results/{experiment}/summary.json",
+        rounds=report(
+            "results/{experiment}/rounds.csv",
+            caption="../report/rounds.rst",
+            category="{experiment}",
+            subcategory="Tables",
+        ),
+        summary=report(
+            "results/{experiment}/summary.json",
+            caption="../report/summary.rst",
+            category="{experiment}",
+            subcategory="Provenance",
+        ),
     log:
         "logs/publish/results/{experiment}.log",
     wildcard_constraints:
@@ -36,14 +46,26 @@ rule publish_experiment:
 
 
 # A figure and its provenance travel together: the thesis's appendix reads the provenance of
-# every figure it shows.
+# every figure it shows. `snakemake --report report.html` shows the published files marked
+# report() here, one category per experiment, with the captions of report/.
 rule publish_figure:
     input:
         pdf=staged("figures/{name}.pdf"),
         provenance=staged("figures/{name}.provenance.json"),
     output:
-        pdf="figures/{name}.pdf",
-        provenance="figures/{name}.provenance.json",
+        pdf=report(
+            "figures/{name}.pdf",
+            caption="../report/figure.rst",
+            category=figure_category,
+            subcategory="Figures",
+            labels=figure_labels,
+        ),
+        provenance=report(
+            "figures/{name}.provenance.json",
+            caption="../report/figure_provenance.rst",
+            category=figure_category,
+            subcategory="Provenance",
+        ),
     log:
         "logs/publish/figures/{name}.log",
     wildcard_constraints:

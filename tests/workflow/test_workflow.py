@@ -1,6 +1,7 @@
 """The real workflow on a tiny config: Snakemake runs the experiment, draws the figure and
 typesets a one-chapter thesis; editing prose then reruns the typesetting alone."""
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pypdf import PdfReader
 from tests.checkout import checkout_env
 
 ROOT = Path(__file__).resolve().parents[2]
-COPIED = ["Snakefile", "rules", "config", "profiles", "templates", "csl", "metadata.yaml", "references.bib"]
+COPIED = ["Snakefile", "rules", "report", "config", "profiles", "templates", "csl", "metadata.yaml", "references.bib"]
 
 CHAPTER = """\
 # Results {#sec:results}
@@ -62,6 +63,23 @@ def test_thesis_shows_the_workflow_outputs(built):
     assert f"the dense net scores {summary['dense']['test_acc']['mean']:.3f}" in text
     assert "Figure 1.1 shows it" in text and "Tiny rounds." in text
     assert (project / "figures/tiny_accuracy.provenance.json").is_file()
+
+
+def test_report_shows_each_figure_with_its_caption_under_its_experiment(built):
+    project, _ = built
+    run = snakemake(project, "--report", "report.html")
+    assert run.returncode == 0, run.stderr[-3000:]
+    html = (project / "report.html").read_text(encoding="utf-8")
+    categories = json.loads(re.search(r"var categories = (.*?);\s*</script>", html, re.S).group(1))
+    shown = {sub: sorted(files) for sub, files in categories["tiny_mnist1d"].items()}
+    assert shown == {"Figures": ["figures/tiny_accuracy.pdf"],
+                     "Tables": ["results/tiny_mnist1d/rounds.csv"],
+                     "Provenance": ["figures/tiny_accuracy.provenance.json",
+                                    "results/tiny_mnist1d/summary.json"]}
+    # the figure's caption: its name and kind, and the experiment's description from the set
+    literal = '<tt class=\\"docutils literal\\">{}</tt>'.format
+    assert f"Figure {literal('tiny_accuracy')} (kind {literal('accuracy_vs_density')})" in html
+    assert "A few seconds end to end; for tests of the whole workflow." in html
 
 
 def test_only_referenced_experiments_run(built):
