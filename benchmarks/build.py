@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     command = [str(REPO / ".venv" / "bin" / "snakemake"), "--cores", str(args.cores),
                args.target, *args.snakemake_args]
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=folder, check=False)
+    done = subprocess.run(command, cwd=folder, check=False, stdin=subprocess.DEVNULL)
     wall = time.perf_counter() - started
     print(f"fresh build of {args.target} with --cores {args.cores}: {wall:.0f} s "
           f"(exit {done.returncode}) in {folder}")
@@ -93,7 +93,8 @@ def fresh_copy(folder: Path) -> None:
     """The checkout's tracked and untracked-but-not-ignored files, copied into ``folder``, with
     the virtual environment linked: a build there starts from nothing."""
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO, capture_output=True, check=True).stdout.split(b"\0")
+                            cwd=REPO, capture_output=True, check=True,
+                            stdin=subprocess.DEVNULL).stdout.split(b"\0")
     for name in filter(None, listed):
         source, target = REPO / name.decode(), folder / name.decode()
         if source.is_file():

@@ -32,7 +32,8 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
 def snakemake(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*SNAKEMAKE, *args], capture_output=True, text=True)
+    return subprocess.run([*SNAKEMAKE, *args], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL)
 
 
 def require_up_to_date() -> None:
@@ -87,7 +88,7 @@ def time_text_edits(original: bytes, repeats: int) -> list[float]:
 def time_cold_build() -> float:
     shutil.rmtree(BUILD_CACHE, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "manuscript.typst_server", "--stop", "build"],
-                   capture_output=True)  # a warm compiler would make this build less cold
+                   capture_output=True, stdin=subprocess.DEVNULL)  # a warm compiler would make this build less cold
     seconds = timed_build("--forcerun", "thesis")
     print(f"cold build: {seconds:.2f} s (no {BUILD_CACHE}/ and no Typst server; snakemake "
           f"--cores 4 --forcerun thesis {TARGET})", flush=True)

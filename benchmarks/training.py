@@ -130,7 +130,8 @@ def run_child(args: argparse.Namespace, workload: str, variant: str) -> dict:
     for option in ("models", "iterations", "threads"):
         if getattr(args, option) is not None:
             command += [f"--{option}", str(getattr(args, option))]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False,
+                          stdin=subprocess.DEVNULL)
     if done.returncode != 0:
         sys.exit(f"benchmark {workload}/{variant} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -122,6 +122,12 @@ if set(DIAGRAMS) & set(FIGURE_EXPERIMENT):
     )
 
 CHAPTERS = sorted(glob("chapters/*.md"))
+# A font dropped into fonts/ (or removed) changes the fonts chosen: the thesis is typeset again.
+PROJECT_FONTS = sorted(
+    p
+    for p in glob("fonts/**/*", recursive=True)
+    if Path(p).suffix.lower() in FONT_SUFFIXES and os.path.isfile(p)
+)
 
 
 def staged(path):
@@ -189,20 +195,13 @@ def figure_spec(wildcards):
     return json.dumps(experiment["figures"][wildcards.name], sort_keys=True)
 
 
-def _workflow_makes(path):
-    """True for files that exist or that a rule of this workflow produces."""
-    parts = path.split("/")
-    if os.path.exists(path):
-        return True
-    if len(parts) == 2 and parts[0] == "figures" and path.endswith(".pdf"):
-        name = parts[1][: -len(".pdf")]
-        return name in FIGURE_EXPERIMENT or name in DIAGRAMS  # rules figure and diagram
-    if len(parts) != 3 or parts[0] != "results":
-        return False
-    experiment, name = parts[1], parts[2]
-    return (experiment in EXPERIMENTS and name in ("rounds.csv", "summary.json")) or (
-        experiment in TIMED and name == "inference.csv"
-    )
+def published_files():
+    """Every file under figures/ and results/ that a rule of this workflow publishes."""
+    figures = [f"figures/{name}.pdf" for name in [*FIGURE_EXPERIMENT, *DIAGRAMS]]
+    results = [
+        f"results/{e}/{f}" for e in EXPERIMENTS for f in ("rounds.csv", "summary.json")
+    ]
+    return {*figures, *results, *[f"results/{e}/inference.csv" for e in TIMED]}
 
 
 def referenced_by_chapters(wildcards):
@@ -210,7 +209,8 @@ def referenced_by_chapters(wildcards):
     reference no rule can make stops the plan at its chapter line."""
     try:
         referenced = scan(CHAPTERS, cache=Cache("build/cache"))
-        check_producible(referenced, CHAPTERS, _workflow_makes)
+        made = published_files()
+        check_producible(referenced, CHAPTERS, lambda p: os.path.exists(p) or p in made)
     except SourceError as error:
         stop(error.oneline())
     return referenced.files()

@@ -9,20 +9,12 @@
 # process. The workflow never starts one. --config typst_server=false ignores a running one.
 
 
-PROJECT_FONTS = sorted(
-    p
-    for p in glob("fonts/**/*", recursive=True)
-    if Path(p).suffix.lower() in FONT_SUFFIXES and os.path.isfile(p)
-)
-
-
 rule thesis:
     input:
         chapters=CHAPTERS,
         metadata="metadata.yaml",
         bibliography="references.bib",
         style=glob("templates/*.typ") + glob("csl/*.csl"),
-        # a font dropped into fonts/ (or removed) changes the fonts chosen: typeset again
         fonts=PROJECT_FONTS,
         referenced=referenced_by_chapters,
     output:

@@ -11,14 +11,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_benchmark_prints_rates_ratio_and_memory(tmp_path):
+def run_benchmark(data_root, workload: str, iterations: int) -> str:
+    """What `benchmarks/training.py` prints for two networks of `workload` on one CPU thread."""
     done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "training.py"), "--workload", "mnist1d_mlp",
-         "--models", "2", "--iterations", "5", "--device", "cpu", "--threads", "1",
-         "--data-root", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, check=False)
+        [sys.executable, str(REPO / "benchmarks" / "training.py"), "--workload", workload,
+         "--models", "2", "--iterations", str(iterations), "--device", "cpu", "--threads", "1",
+         "--data-root", str(data_root)],
+        capture_output=True, text=True, timeout=300, check=False, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr
-    out = done.stdout
+    return done.stdout
+
+
+def test_benchmark_prints_rates_ratio_and_memory(tmp_path):
+    out = run_benchmark(tmp_path, "mnist1d_mlp", iterations=5)
     assert "mnist1d_mlp: 2 networks x 5 iterations on cpu (1 threads)" in out
     for variant in ("reference", "alone", "stacked"):
         assert re.search(rf"{variant} +[\d.]+ networks x iterations/s .* peak RSS \d+ MB", out), out
@@ -27,13 +32,7 @@ def test_benchmark_prints_rates_ratio_and_memory(tmp_path):
 
 
 def test_conv_workload_prints_gflops_against_the_peak(tmp_path):
-    done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "training.py"), "--workload", "mnist1d_conv",
-         "--models", "2", "--iterations", "3", "--device", "cpu", "--threads", "1",
-         "--data-root", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stderr
-    out = done.stdout
+    out = run_benchmark(tmp_path, "mnist1d_conv", iterations=3)
     assert re.search(r"peak: \d+ GFLOP/s \(float32 2048x2048 matrix product", out), out
     for variant in ("reference", "alone", "stacked", "grouped"):
         assert re.search(rf"{variant} +[\d.]+ networks x iterations/s .* GFLOP/s \(\d+% of peak\)",

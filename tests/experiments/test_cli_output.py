@@ -66,7 +66,7 @@ def run_module(module: str, args: list[str], limit: int | None = None,
                cwd: Path = REPO) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300,
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
                           preexec_fn=limited_file_size(limit) if limit else None)
 
 

@@ -149,7 +149,8 @@ def test_state_of_another_trial_is_refused(tmp_path, toy):
 def cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-m", "experiments.trial", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL)
 
 
 def test_cli_end_to_end_with_resume(tmp_path):

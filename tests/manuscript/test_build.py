@@ -74,7 +74,8 @@ def test_failed_build_keeps_the_last_good_pdf(project):
     good = (project / "thesis.pdf").read_bytes()
     (project / "chapters" / "01-intro.md").write_text("# Intro\n\nSee [@nobody1999].\n")
     result = subprocess.run([sys.executable, "-m", "manuscript.build", "--output", "thesis.pdf", *chapters],
-                            capture_output=True, text=True, env=checkout_env())
+                            capture_output=True, text=True, env=checkout_env(),
+                            stdin=subprocess.DEVNULL)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "error: chapters/01-intro.md:3: unknown citation key 'nobody1999' (not in references.bib)")
@@ -92,7 +93,8 @@ def test_every_strict_error_names_chapter_and_line(project, chapter, text, messa
     chapters = write_fixture(project)
     (project / "chapters" / chapter).write_text(text)
     result = subprocess.run([sys.executable, "-m", "manuscript.build", "--output", "thesis.pdf", *chapters],
-                            capture_output=True, text=True, env=checkout_env())
+                            capture_output=True, text=True, env=checkout_env(),
+                            stdin=subprocess.DEVNULL)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {message}")
     assert not (project / "thesis.pdf").exists()

@@ -24,7 +24,8 @@ ARGS = ["--metadata", "metadata.yaml", "--output", "thesis.pdf", "--typst-server
 def served(project):
     """The project with a server running, as a user starts one in a second terminal."""
     server = subprocess.Popen([sys.executable, "-m", "manuscript.typst_server"], cwd=project,
-                              env=checkout_env(), stdout=subprocess.PIPE, text=True)
+                              env=checkout_env(), stdout=subprocess.PIPE, text=True,
+                              stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 20
     while not (project / "build" / typst_server.SOCKET).exists() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -107,7 +108,8 @@ def _processes_in(folder: Path) -> list[int]:
 def test_a_build_as_the_workflow_runs_it_leaves_no_process_behind(project):
     chapters = write_fixture(project)
     build = subprocess.run([sys.executable, "-m", "manuscript.build", *ARGS, *chapters],
-                           env=checkout_env(), capture_output=True, text=True)
+                           env=checkout_env(), capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL)
     assert build.returncode == 0, build.stderr
     time.sleep(0.5)  # a process started in the background would be up by now
     assert _processes_in(project) == []

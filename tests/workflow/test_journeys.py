@@ -28,7 +28,8 @@ def forked(tmp_path_factory):
     status, printed = in_terminal(project, "--cores", "2", "thesis.pdf", timeout=600)
     yield project, status, printed
     subprocess.run([sys.executable, "-m", "manuscript.typst_server", "--stop", "build"],
-                   cwd=project, env=checkout_env(), capture_output=True)
+                   cwd=project, env=checkout_env(), capture_output=True,
+                   stdin=subprocess.DEVNULL)
 
 
 def pdf_text(path: Path) -> str:

@@ -35,7 +35,7 @@ def snakemake(project: Path, *args: str) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "snakemake", "--cores", "2", *args, "--config", "device=cpu",
                "typst_server=false", "experiments_file=config/experiments/tiny.yaml"]
     return subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=600,
-                          env=checkout_env())
+                          env=checkout_env(), stdin=subprocess.DEVNULL)
 
 
 @pytest.fixture(scope="module")
