@@ -24,13 +24,24 @@ One module per concern: `loading` (the registry and `load_dataset`), `spec` (the
 `containers` and `errors`.  This module re-exports what the rest of the project uses.
 """
 
-from experiments.data.augment import CIFAR10_PADDING, RandomCropFlip
-from experiments.data.cifar10 import CIFAR10_FILES, CIFAR10_FOLDER, CIFAR10_TRAIN_FILES
-from experiments.data.containers import NUM_CLASSES, Dataset, Split
-from experiments.data.errors import DatasetFormatError, DatasetSpecError, DatasetUnavailable
-from experiments.data.idx import MNIST_FILES
-from experiments.data.loading import load_dataset
-from experiments.data.splits import iterate_batches
+import importlib
+
+# Where each re-exported name lives. The package imports a module only when one of its names is
+# used (PEP 562), so that ``experiments.data.classes`` (the figures' chance level) costs no torch.
+_HOMES = {
+    "CIFAR10_FILES": "cifar10", "CIFAR10_FOLDER": "cifar10", "CIFAR10_TRAIN_FILES": "cifar10",
+    "CIFAR10_PADDING": "augment", "RandomCropFlip": "augment", "MNIST_FILES": "idx",
+    "NUM_CLASSES": "classes", "Dataset": "containers", "Split": "containers",
+    "DatasetFormatError": "errors", "DatasetSpecError": "errors", "DatasetUnavailable": "errors",
+    "load_dataset": "loading", "iterate_batches": "splits",
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'experiments.data' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"experiments.data.{_HOMES[name]}"), name)
+
 
 __all__ = [
     "CIFAR10_FILES",

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchvision
 from torch import Tensor
 
-from experiments.data.containers import NUM_CLASSES, RawArrays
+from experiments.data.classes import NUM_CLASSES
+from experiments.data.containers import RawArrays
 from experiments.data.errors import DatasetFormatError
 from experiments.data.files import check_labels, ensure_files
 
@@ -33,7 +33,7 @@ def load_cifar10(spec: dict, data_root: Path) -> RawArrays:
         folder,
         CIFAR10_FILES,
         spec,
-        lambda: torchvision.datasets.CIFAR10(data_root, train=False, download=True),
+        lambda: _download(data_root),
         hint="the python version of CIFAR-10, extracted",
     )
     read_cifar_meta(folder / "batches.meta")
@@ -42,6 +42,12 @@ def load_cifar10(spec: dict, data_root: Path) -> RawArrays:
     return RawArrays(
         torch.cat([x for x, _ in train]), torch.cat([y for _, y in train]), test_x, test_y
     )
+
+
+def _download(data_root: Path) -> None:
+    import torchvision.datasets  # on use only: importing it costs about a second
+
+    torchvision.datasets.CIFAR10(data_root, train=False, download=True)
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):

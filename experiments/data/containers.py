@@ -8,8 +8,6 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-# Every dataset we load has ten classes.
-NUM_CLASSES = 10
 
 
 @dataclass

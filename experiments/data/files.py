@@ -8,7 +8,7 @@ from pathlib import Path
 
 from torch import Tensor
 
-from experiments.data.containers import NUM_CLASSES
+from experiments.data.classes import NUM_CLASSES
 from experiments.data.errors import DatasetFormatError, DatasetSpecError, DatasetUnavailable
 
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
-import torchvision
 
 from experiments.data.augment import RandomCropFlip
 from experiments.data.cifar10 import load_cifar10
-from experiments.data.containers import NUM_CLASSES, Dataset, RawArrays, Split
+from experiments.data.classes import NUM_CLASSES
+from experiments.data.containers import Dataset, RawArrays, Split
 from experiments.data.errors import DatasetSpecError
 from experiments.data.idx import load_idx_dataset
 from experiments.data.mnist1d import load_mnist1d
@@ -20,12 +20,20 @@ from experiments.data.splits import channel_stats, hold_out
 
 LOADERS: dict[str, Callable[[dict, Path], RawArrays]] = {
     "mnist1d": load_mnist1d,
-    "mnist": lambda spec, root: load_idx_dataset(torchvision.datasets.MNIST, spec, root),
+    "mnist": lambda spec, root: load_idx_dataset(_torchvision_datasets().MNIST, spec, root),
     "fashion_mnist": lambda spec, root: load_idx_dataset(
-        torchvision.datasets.FashionMNIST, spec, root
+        _torchvision_datasets().FashionMNIST, spec, root
     ),
     "cifar10": load_cifar10,
 }
+
+
+def _torchvision_datasets():
+    # Imported on use: torchvision takes about a second to import (it loads torch._dynamo),
+    # which every MNIST-1D trial would otherwise pay.
+    import torchvision.datasets
+
+    return torchvision.datasets
 
 
 def load_dataset(

@@ -18,7 +18,8 @@ from mnist1d.data import get_dataset_args, make_dataset
 from mnist1d.utils import ObjectView
 
 from experiments.atomic import write_bytes
-from experiments.data.containers import NUM_CLASSES, RawArrays
+from experiments.data.classes import NUM_CLASSES
+from experiments.data.containers import RawArrays
 from experiments.data.errors import DatasetFormatError, DatasetSpecError
 from experiments.data.spec import int_option
 

@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from experiments.data.containers import NUM_CLASSES
+from experiments.data.classes import NUM_CLASSES
 from experiments.plots.axes import FigureData, accuracy_panel
 from experiments.plots.style import CHANCE_STYLE, PERCENT
 
