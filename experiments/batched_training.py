@@ -23,9 +23,7 @@ How many models share one stack is set by the memory the device has free (``mode
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import torch
@@ -33,6 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from experiments.data import Dataset, Split
+from experiments.devices import host_free_memory
 from experiments.masks import Mask
 from experiments.seeding import derive_seed, generator
 from experiments.stacked import LinearChain, linear_chain
@@ -379,12 +378,8 @@ def bytes_per_model(model: nn.Module, dataset: Dataset, cfg: dict) -> int:
 
 
 def free_memory(device: torch.device) -> int:
-    """Bytes free on ``device``: the CUDA allocator's view, or the host's available memory."""
+    """Bytes free on ``device``: the CUDA allocator's view, or what this process may still take
+    of the host's memory (experiments/devices.py)."""
     if device.type == "cuda":
         return torch.cuda.mem_get_info(device)[0]
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        for line in meminfo.read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return host_free_memory()
