@@ -70,6 +70,12 @@ experiments:
     methods: [imp, oneshot, ticket_anatomy]
     figures:
       tiny_ticket: {kind: ticket_anatomy}
+  tiny_pai:
+    <<: *panel
+    methods: [dense, snip, snip_shuffled, snip_reinit, pai_random]
+    figures:
+      tiny_pai_checks: {kind: pai_sanity_checks, panels: [tiny_pai, tiny_lr_a],
+                        methods: [snip, snip_shuffled, snip_reinit, pai_random, imp]}
 """
 COLUMNS = ["method", "seed", "round", "density", "test_acc", "val_acc", "early_stop_iter",
            "final_test_acc", "params", "flops", "compression", "speedup"]
@@ -144,6 +150,8 @@ def setup(tmp_path: Path) -> dict:
     write_lmc_results(results.parent / "tiny_lmc_a", 0.05)
     write_lmc_results(results.parent / "tiny_lmc_b", 0.0)
     write_anatomy_results(results.parent / "tiny_anatomy")
+    write_results(results.parent / "tiny_pai",
+                  methods=["dense", "snip", "snip_shuffled", "snip_reinit", "pai_random"])
     return {"config": config, "results": results, "figures": tmp_path / "figures"}
 
 
@@ -153,7 +161,7 @@ KIND_OF: dict[str, str] = {}
 def draw(setup: dict, name: str, out: Path | None = None) -> int:
     out = out or setup["figures"] / f"{name}.pdf"
     own = {"tiny_structured": "tiny_s", "tiny_lr": "tiny_lr_a", "tiny_lmc": "tiny_lmc_a",
-           "tiny_ticket": "tiny_anatomy"}
+           "tiny_ticket": "tiny_anatomy", "tiny_pai_checks": "tiny_pai"}
     results = setup["results"].parent / own[name] if name in own else setup["results"]
     return main(["--experiments-file", str(setup["config"]), "--figure", name,
                  "--results", str(results), "--out", str(out)])
@@ -295,6 +303,8 @@ def test_method_missing_from_results_names_the_config(setup, capsys):
     ("tiny_lmc", ["interpolation alpha", "Error barrier (%)", "rewind step k", "k = 2", "k = 4"]),
     ("tiny_ticket", ["input position", "random mask", "IMP ticket", "kept", "pruned",
                      "Weights remaining (%)", "50% of weights"]),
+    ("tiny_pai_checks", ["SNIP, shuffled in layers", "SNIP, reinitialised", "IMP, reset to init",
+                         "Random, uniform over layers", "Weights remaining (%)"]),
 ])
 def test_panel_kinds_draw_every_panel(setup, name, labels):
     assert draw(setup, name) == 0
@@ -302,3 +312,10 @@ def test_panel_kinds_draw_every_panel(setup, name, labels):
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
     assert all(label in text for label in labels), text
+
+
+def test_a_pooled_figure_needs_each_method_in_one_of_its_experiments(setup, capsys):
+    setup["config"].write_text(EXPERIMENT_SET.replace(
+        "snip_reinit, pai_random, imp]}", "snip_reinit, pai_random, oneshot]}"))
+    expect_config_error(setup, capsys, "tiny_pai_checks", "oneshot",
+                        "none of experiments tiny_pai, tiny_lr_a")
