@@ -27,10 +27,18 @@ def draw_pai_sanity_checks(fig, data: FigureData) -> None:
                  if name in data.methods]
         accuracy_panel(ax, data, lines)
         ax.set_title(METHOD_STYLES[method].label)
-        ax.legend(loc="lower left", frameon=False, fontsize=6.5)
         if index % columns:
             ax.set_ylabel("")
         if index + columns < len(shown):  # a panel below carries the axis label
             ax.set_xlabel("")
     for ax in axes[len(shown):]:
         ax.set_visible(False)
+    shared_legend(fig, axes[0], METHOD_STYLES[shown[0]].label)
+
+
+def shared_legend(fig, ax, label: str) -> None:
+    """One legend below the panels: every panel draws its method and controls alike, so the
+    first panel's lines stand for all, its method's name replaced by a generic one."""
+    handles, labels = ax.get_legend_handles_labels()
+    labels = [text.replace(label, "Panel's method", 1) for text in labels]
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=7, frameon=False)

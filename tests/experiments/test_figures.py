@@ -303,8 +303,9 @@ def test_method_missing_from_results_names_the_config(setup, capsys):
     ("tiny_lmc", ["interpolation alpha", "Error barrier (%)", "rewind step k", "k = 2", "k = 4"]),
     ("tiny_ticket", ["input position", "random mask", "IMP ticket", "kept", "pruned",
                      "Weights remaining (%)", "50% of weights"]),
-    ("tiny_pai_checks", ["SNIP, shuffled in layers", "SNIP, reinitialised", "IMP, reset to init",
-                         "Random, uniform over layers", "Weights remaining (%)"]),
+    ("tiny_pai_checks", ["SNIP", "Panel's method, shuffled in layers", "IMP, reset to init",
+                         "Panel's method, reinitialised", "Random, uniform over layers",
+                         "Weights remaining (%)"]),
 ])
 def test_panel_kinds_draw_every_panel(setup, name, labels):
     assert draw(setup, name) == 0
