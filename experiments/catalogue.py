@@ -164,7 +164,7 @@ METHODS: dict[str, MethodEntry] = {entry.name: entry for entry in (
                 f"{SLIM}, from scratch for the dense net's FLOPs"),
     # Pruning at initialisation (global scope), each with Frankle et al. (2021)'s controls.
     MethodEntry("snip", M + "snip:Snip", MethodStyle("SNIP", VERMILLION, "s", "-"),
-                "SNIP: top abs(g * w) at theta_0 over all layers, trained from theta_0 (Lee et al.)"),
+                "SNIP: top abs(g * w) at theta_0 over all layers, then trained (Lee et al.)"),
     *_pai_controls("snip", "SNIP"),
     MethodEntry("grasp", M + "grasp:Grasp", MethodStyle("GraSP", VERMILLION, "s", "-"),
                 "GraSP: remove top -w * Hg at theta_0 over all layers (Wang et al.)"),

@@ -81,7 +81,8 @@ def test_grasp_keeps_the_lowest_minus_w_hg_as_the_authors_code():
 def test_synflow_scores_of_a_linear_chain_have_the_closed_form():
     net = two_layer_net(bias=False)
     with torch.no_grad():  # mixed signs, which linearisation must remove
-        net[0].weight.copy_(torch.tensor([[1., -2., 3.], [-1., 0.5, 2.], [4., 1., -1.], [2., 2., 2.]]))
+        net[0].weight.copy_(torch.tensor([[1., -2., 3.], [-1., 0.5, 2.], [4., 1., -1.],
+                                          [2., 2., 2.]]))
         net[2].weight.copy_(torch.tensor([[1., -1., 2., 0.5], [-3., 1., 1., 1.]]))
     a1, a2 = net[0].weight.detach().abs(), net[2].weight.detach().abs()
     _linearise(net)
@@ -112,7 +113,8 @@ def test_iterative_synflow_hits_the_count_and_keeps_every_unit_connected():
 def test_global_top_mask_keeps_exactly_total_and_breaks_ties_in_order():
     scores = {"a": torch.tensor([[1.0, 3.0], [3.0, 0.0]]), "b": torch.tensor([3.0, 2.0])}
     mask = global_top_mask(scores, 3)
-    assert mask["a"].tolist() == [[False, True], [True, False]] and mask["b"].tolist() == [True, False]
+    assert mask["a"].tolist() == [[False, True], [True, False]]
+    assert mask["b"].tolist() == [True, False]
     with pytest.raises(ValueError):
         global_top_mask(scores, 7)
 
