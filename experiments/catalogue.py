@@ -83,6 +83,18 @@ def _structured(family: str, variant: str, label: str, color: str, marker: str, 
                        options={"family": family, "variant": variant})
 
 
+def _pai_controls(method: str, label: str) -> tuple[MethodEntry, ...]:
+    """Frankle et al. (2021)'s two sanity checks of the PaI method ``method``, one line each."""
+    return (MethodEntry(f"{method}_shuffled", M + "pai_control:PaIControl",
+                        MethodStyle(f"{label}, shuffled in layers", ORANGE, "D", "--"),
+                        f"{label}'s mask shuffled within each layer, from theta_0",
+                        {"pruned": method}, options={"control": "shuffle"}),
+            MethodEntry(f"{method}_reinit", M + "pai_control:PaIControl",
+                        MethodStyle(f"{label}, reinitialised", SKY_BLUE, "^", ":"),
+                        f"{label}'s mask on fresh random weights", {"pruned": method},
+                        options={"control": "reinit"}))
+
+
 L1, SLIM = "L1 filters (Li et al.)", "slimming (Liu et al.)"
 METHODS: dict[str, MethodEntry] = {entry.name: entry for entry in (
     MethodEntry("imp", M + "imp:IterativeMagnitude", MethodStyle("IMP, reset to init", BLUE, "o", "-"),
@@ -150,6 +162,23 @@ METHODS: dict[str, MethodEntry] = {entry.name: entry for entry in (
     _structured("slim", "scratch_e", "Scratch-E", ORANGE, "D", ":", f"{SLIM}, from scratch"),
     _structured("slim", "scratch_b", "Scratch-B", BLUISH_GREEN, "^", "-.",
                 f"{SLIM}, from scratch for the dense net's FLOPs"),
+    # Pruning at initialisation (global scope), each with Frankle et al. (2021)'s controls.
+    MethodEntry("snip", M + "snip:Snip", MethodStyle("SNIP", VERMILLION, "s", "-"),
+                "SNIP: top abs(g * w) at theta_0 over all layers, then trained (Lee et al.)"),
+    *_pai_controls("snip", "SNIP"),
+    MethodEntry("grasp", M + "grasp:Grasp", MethodStyle("GraSP", VERMILLION, "s", "-"),
+                "GraSP: remove top -w * Hg at theta_0 over all layers (Wang et al.)"),
+    *_pai_controls("grasp", "GraSP"),
+    MethodEntry("synflow", M + "synflow:SynFlow", MethodStyle("SynFlow", VERMILLION, "s", "-"),
+                "SynFlow: data-free iterative synaptic flow at theta_0 (Tanaka et al.)"),
+    *_pai_controls("synflow", "SynFlow"),
+    MethodEntry("magnitude_init", M + "magnitude_init:MagnitudeAtInit",
+                MethodStyle("Magnitude at init", VERMILLION, "s", "-"),
+                "top abs(theta_0) over all layers, trained from theta_0"),
+    *_pai_controls("magnitude_init", "Magnitude at init"),
+    MethodEntry("pai_random", M + "pai_random:RandomAtInit",
+                MethodStyle("Random, uniform over layers", PURPLE, "X", DASHDOT),
+                "a uniformly random mask over all layers at the schedule's count, from theta_0"),
 )}
 
 
@@ -159,9 +188,15 @@ class FigureKind:
 
     default_methods: tuple[str, ...] | None  # None: all of the experiment's methods
     panels: bool = False  # one panel per experiment of the spec's ``panels``
+    # With panels: the spec's experiments are pooled into one drawing, each method read from
+    # the first of them that runs it (a reference method from another experiment).
+    pooled: bool = False
 
 
 UNTRAINED = tuple(name for name in METHODS if name.startswith("untrained_"))
+PAI = ("snip", "grasp", "synflow", "magnitude_init")
+PAI_FIGURE = (*(f"{m}{suffix}" for m in PAI for suffix in ("", "_shuffled", "_reinit")),
+              "pai_random", "imp")
 FIGURE_KINDS: dict[str, FigureKind] = {
     "accuracy_vs_density": FigureKind(None),
     "early_stop_vs_density": FigureKind(None),
@@ -176,6 +211,7 @@ FIGURE_KINDS: dict[str, FigureKind] = {
     "lr_panels": FigureKind(("imp", "reinit"), panels=True),
     "lmc_vs_rewind": FigureKind(("lmc",), panels=True),
     "ticket_anatomy": FigureKind(("ticket_anatomy",)),
+    "pai_sanity_checks": FigureKind(PAI_FIGURE, panels=True, pooled=True),
 }
 # Keys a figure spec may have.
 FIGURE_SPEC_KEYS = ("kind", "methods", "panels")

@@ -294,7 +294,8 @@ def _check_unique_figures(experiments: dict[str, dict], locate: _Locator) -> Non
 
 def _check_figures(name: str, experiments: dict[str, dict], locate: _Locator) -> None:
     """Each figure of experiment ``name`` can be drawn: its panels are experiments of the set
-    (panel kinds only) and every method it draws runs in every experiment it draws."""
+    (panel kinds only) and every method it draws runs in every experiment it draws (in one of
+    them, for a pooled kind)."""
     for figure, spec in experiments[name]["figures"].items():
         at = ["experiments", name, "figures", figure]
         kind = FIGURE_KINDS[spec["kind"]]
@@ -306,7 +307,20 @@ def _check_figures(name: str, experiments: dict[str, dict], locate: _Locator) ->
                 raise locate.error(at + ["panels", index], f"no experiment named {source!r}")
         if name not in sources:
             raise locate.error(at + ["panels"], f"must include {name!r}, the declaring one", True)
-        _check_figure_methods(spec, kind.default_methods, sources, experiments, at, locate)
+        check = _check_pooled_methods if kind.pooled else _check_figure_methods
+        check(spec, kind.default_methods, sources, experiments, at, locate)
+
+
+def _check_pooled_methods(spec: dict, default: tuple[str, ...] | None, sources: list[str],
+                          experiments: dict[str, dict], at: list, locate: _Locator) -> None:
+    """A pooled figure's methods each run in at least one of the experiments it reads."""
+    methods = spec.get("methods") or default or []
+    runs = set().union(*(experiments[source]["methods"] for source in sources))
+    missing = [m for m in methods if m not in runs]
+    if missing:
+        where = at + ["methods"] if "methods" in spec else at + ["kind"]
+        raise locate.error(where, f"draws {', '.join(missing)}, which none of experiments "
+                           f"{', '.join(sources)} runs", True)
 
 
 def _check_figure_methods(spec: dict, default: tuple[str, ...] | None, sources: list[str],

@@ -30,6 +30,9 @@ experiment set loads (experiments/config.py); this module only draws.  Kinds:
   (experiments/plots/lmc.py).
 * ``ticket_anatomy``: the ticket_anatomy method's measurements of imp's masks against chance
   (experiments/plots/anatomy.py).
+* ``pai_sanity_checks``: pruning at initialisation and its sanity checks, one panel per method,
+  with the IMP ticket from the experiment that runs it (experiments/plots/pai.py). A *pooled*
+  kind: its ``panels`` are experiments whose methods are drawn together.
 
 Accuracies in rounds.csv are fractions; the axes show percent.  Colours are the Okabe-Ito
 palette, fixed per method across all figures, each method also with its own marker and line
@@ -56,7 +59,7 @@ from experiments.atomic import write_all
 from experiments.catalogue import FIGURE_KINDS
 from experiments.config import ConfigError, find_figure, load_experiment_set
 from experiments.console import Console, guarded
-from experiments.plots import anatomy, lmc, lth, structured, supermask
+from experiments.plots import anatomy, lmc, lth, pai, structured, supermask
 from experiments.plots.axes import FigureData, density_ticks  # noqa: F401 (tests use density_ticks)
 from experiments.plots.style import FIGURE_SIZE_IN, PDF_METADATA, RC_PARAMS
 from experiments.provenance import collect_provenance
@@ -99,6 +102,24 @@ def load_figure_data(rounds_csv: Path, methods: list[str], name: str,
                       rewind_iteration=cfg.get("rewind_iteration"), rows=rows)
 
 
+def load_pooled_data(root: Path, experiment: str, sources: list[str], methods: list[str],
+                     name: str, config_file: str | Path, experiments: dict) -> FigureData:
+    """One drawing's data from several experiments: each method's rounds from the first of
+    ``sources`` (the declaring ``experiment`` first) that runs it; the rest of the declaring
+    experiment's."""
+    order = [experiment] + [source for source in sources if source != experiment]
+    parts, taken = {}, set()
+    for source in order:
+        here = [m for m in methods if m in experiments[source]["methods"] and m not in taken]
+        taken.update(here)
+        parts[source] = load_figure_data(root / source / "rounds.csv", here, name, config_file,
+                                         experiments[source])
+    own = parts[experiment]
+    own.rounds = {m: rounds for part in parts.values() for m, rounds in part.rounds.items()}
+    own.methods = methods
+    return own
+
+
 @dataclass(frozen=True)
 class FigureDrawing:
     """How a kind of figure is drawn (what it draws is in its catalogue line)."""
@@ -121,6 +142,7 @@ KINDS = {
     "lr_panels": FigureDrawing(lth.draw_lr_panels, size_in=structured.SIZE_IN),
     "lmc_vs_rewind": FigureDrawing(lmc.draw_lmc_vs_rewind, size_in=lmc.SIZE_IN),
     "ticket_anatomy": FigureDrawing(anatomy.draw_ticket_anatomy, size_in=anatomy.SIZE_IN),
+    "pai_sanity_checks": FigureDrawing(pai.draw_pai_sanity_checks, size_in=pai.SIZE_IN),
 }
 
 
@@ -158,10 +180,15 @@ def make_figure(experiments_file: Path, name: str, results: Path, out: Path,
     methods = methods_to_draw(spec, cfg)
     has_panels = FIGURE_KINDS[kind_name].panels
     sources = spec.get("panels", [experiment]) if has_panels else [experiment]
-    panels = {source: load_figure_data(results.parent / source / "rounds.csv", methods, name,
-                                       experiments_file, experiments[source])
-              for source in sources}
-    drawn = panels if has_panels else panels[experiment]
+    pooled = FIGURE_KINDS[kind_name].pooled
+    if pooled:
+        panels = {experiment: load_pooled_data(results.parent, experiment, sources, methods,
+                                               name, experiments_file, experiments)}
+    else:
+        panels = {source: load_figure_data(results.parent / source / "rounds.csv", methods,
+                                           name, experiments_file, experiments[source])
+                  for source in sources}
+    drawn = panels if has_panels and not pooled else panels[experiment]
     pdf = render_pdf(KINDS[kind_name], drawn, name)
     summary_json = results / "summary.json"
     files = [str(results.parent / source / "rounds.csv") for source in sources]

@@ -74,6 +74,12 @@ experiments:
     methods: [imp, oneshot, ticket_anatomy]
     figures:
       tiny_ticket: {kind: ticket_anatomy}
+  tiny_pai:
+    <<: *panel
+    methods: [dense, snip, snip_shuffled, snip_reinit, pai_random]
+    figures:
+      tiny_pai_checks: {kind: pai_sanity_checks, panels: [tiny_pai, tiny_lr_a],
+                        methods: [snip, snip_shuffled, snip_reinit, pai_random, imp]}
 """
 COLUMNS = ["method", "seed", "round", "density", "test_acc", "val_acc", "early_stop_iter",
            "final_test_acc", "params", "flops", "compression", "speedup"]
@@ -148,6 +154,8 @@ def setup(tmp_path: Path) -> dict:
     write_lmc_results(results.parent / "tiny_lmc_a", 0.05)
     write_lmc_results(results.parent / "tiny_lmc_b", 0.0)
     write_anatomy_results(results.parent / "tiny_anatomy")
+    write_results(results.parent / "tiny_pai",
+                  methods=["dense", "snip", "snip_shuffled", "snip_reinit", "pai_random"])
     return {"config": config, "results": results, "figures": tmp_path / "figures"}
 
 
@@ -157,7 +165,7 @@ KIND_OF: dict[str, str] = {}
 def draw(setup: dict, name: str, out: Path | None = None) -> int:
     out = out or setup["figures"] / f"{name}.pdf"
     own = {"tiny_structured": "tiny_s", "tiny_lr": "tiny_lr_a", "tiny_lmc": "tiny_lmc_a",
-           "tiny_ticket": "tiny_anatomy"}
+           "tiny_ticket": "tiny_anatomy", "tiny_pai_checks": "tiny_pai"}
     results = setup["results"].parent / own[name] if name in own else setup["results"]
     return main(["--experiments-file", str(setup["config"]), "--figure", name,
                  "--results", str(results), "--out", str(out)])
@@ -299,6 +307,9 @@ def test_method_missing_from_results_names_the_config(setup, capsys):
     ("tiny_lmc", ["interpolation alpha", "Error barrier (%)", "rewind step k", "k = 2", "k = 4"]),
     ("tiny_ticket", ["input position", "random mask", "IMP ticket", "kept", "pruned",
                      "Weights remaining (%)", "50% of weights"]),
+    ("tiny_pai_checks", ["SNIP", "Panel's method, shuffled in layers", "IMP, reset to init",
+                         "Panel's method, reinitialised", "Random, uniform over layers",
+                         "Weights remaining (%)"]),
 ])
 def test_panel_kinds_draw_every_panel(setup, name, labels):
     assert draw(setup, name) == 0
@@ -320,3 +331,10 @@ def test_an_mnist1d_trial_imports_no_torchvision():
     code = ("import sys; import experiments.trial; "
             "assert 'torchvision' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
+
+
+def test_a_pooled_figure_needs_each_method_in_one_of_its_experiments(setup, capsys):
+    setup["config"].write_text(EXPERIMENT_SET.replace(
+        "snip_reinit, pai_random, imp]}", "snip_reinit, pai_random, oneshot]}"))
+    expect_config_error(setup, capsys, "tiny_pai_checks", "oneshot",
+                        "none of experiments tiny_pai, tiny_lr_a")
