@@ -150,6 +150,17 @@ METHODS: dict[str, MethodEntry] = {entry.name: entry for entry in (
     _structured("slim", "scratch_e", "Scratch-E", ORANGE, "D", ":", f"{SLIM}, from scratch"),
     _structured("slim", "scratch_b", "Scratch-B", BLUISH_GREEN, "^", "-.",
                 f"{SLIM}, from scratch for the dense net's FLOPs"),
+    # Tickets found early, and sparse training without a ticket (issue 15).
+    MethodEntry("early_bird", M + "early_bird:EarlyBird",
+                MethodStyle("Early-bird ticket", ORANGE, "D", "--"),
+                "magnitude mask drawn during dense training once successive masks agree, trained "
+                "on from the weights there (You et al.)", TICKET, needs=("early_bird",)),
+    MethodEntry("rigl", M + "rigl:RigL", MethodStyle("RigL", BLUISH_GREEN, "^", "-."),
+                "sparse training from a random ERK mask, dropping by magnitude and growing by "
+                "gradient (Evci et al.)", TICKET, needs=("rigl",)),
+    MethodEntry("static_sparse", M + "static_sparse:StaticSparse",
+                MethodStyle("Static sparse (random ERK)", PURPLE, "v", ":"),
+                "rigl's random ERK mask on theta_0, trained without changing it", TICKET),
 )}
 
 
@@ -176,6 +187,7 @@ FIGURE_KINDS: dict[str, FigureKind] = {
     "lr_panels": FigureKind(("imp", "reinit"), panels=True),
     "lmc_vs_rewind": FigureKind(("lmc",), panels=True),
     "ticket_anatomy": FigureKind(("ticket_anatomy",)),
+    "early_bird_distance": FigureKind(("early_bird",)),
 }
 # Keys a figure spec may have.
 FIGURE_SPEC_KEYS = ("kind", "methods", "panels")
