@@ -172,3 +172,22 @@ def test_early_bird_row_reports_its_draw_distances_and_costs(tiny):
     assert ticket["train_cost"] == pytest.approx(ticket["eb_iteration"] / 40 + sparse)
     assert ticket["imp_train_cost"] == pytest.approx(
         sum(row(rows, "imp", r)["flops"] for r in range(3)) / row(rows, "imp", 0)["flops"])
+
+
+def test_one_leaf_per_tensor_layout_updates_masks_as_per_model_leaves(tiny, tmp_path, monkeypatch):
+    """A GPU's stack keeps each tensor as one (K, ...) leaf; the mask updates write through its
+    views. On the CPU the same layout gives the same masks' counts and close accuracies."""
+    from experiments import batched_training
+
+    monkeypatch.setitem(batched_training.PER_MODEL_LEAVES, "cpu", False)
+    (tmp_path / "set.yaml").write_text(TINY.replace("methods: [imp, early_bird, rigl, static_sparse]",
+                                                    "methods: [imp, rigl, static_sparse]"))
+    cfg = load_experiment_set(tmp_path / "set.yaml")["tiny_dynamic"]
+    rows = run_trial("tiny_dynamic", cfg, 0, tmp_path / "run", device=torch.device("cpu"),
+                     data_root=tmp_path, log=lambda line: None)
+    moved = TrialState(tmp_path / "run" / "state").load_mask("rigl", 2)
+    reference = tiny["stacked"][1].load_mask("rigl", 2)
+    assert {n: int(k.sum()) for n, k in moved.items()} == \
+        {n: int(k.sum()) for n, k in reference.items()}
+    assert row(rows, "rigl", 2)["test_acc"] == pytest.approx(
+        row(tiny["stacked"][0], "rigl", 2)["test_acc"], abs=0.05)
