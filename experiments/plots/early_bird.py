@@ -45,7 +45,7 @@ def draw_early_bird_distance(fig, data: FigureData) -> None:
         ax.errorbar([drawn["mean"]], [threshold], xerr=[drawn["std"] or 0.0], color=colour,
                     marker="D", capsize=3, linestyle="none")
     ax.axhline(threshold, label=f"threshold {threshold:g}", **CHANCE_STYLE)
-    ax.set_yscale("log")
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("Training step of the dense network")
     ax.set_ylabel("Largest mask distance in the FIFO")
     ax.legend(loc="upper right", frameon=False)
