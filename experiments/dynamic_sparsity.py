@@ -12,7 +12,9 @@ Lottery: Making All Tickets Winners"), and the training compute of the sparse me
   connections not kept after the drop with the largest dense-gradient magnitude. The trainer
   starts grown weights at zero and zeroes the optimizer state where the mask changed. A
   connection dropped and grown back in the same update keeps its weight, as in RigL's code.
-  Ties break by position (stable sorts), so a run is reproducible bit for bit.
+  Ties break by position (stable sorts), so a run is reproducible bit for bit. The update
+  comes before that step's optimizer step, so a grown weight takes its first step from the very
+  gradient that chose it; the dense gradient is that of the step's own batch.
 - Training compute, RigL's accounting (its Appendix H): a step costs a forward pass f and a
   backward pass 2f (gradients of activations and of weights, each as dear as the forward); a
   RigL update step computes the dense weight gradient, so it costs 2 f_S + f_D. Every cost here

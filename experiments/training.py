@@ -4,6 +4,8 @@ Pruned weights stay exactly zero and never move, whatever the optimizer: after e
 the gradients of pruned weights are zeroed (so momentum buffers and Adam moments of pruned weights
 stay zero too, L2 decay of a zero weight adds zero, decoupled decay scales zero to zero), and
 after every step the weights are multiplied by the mask again as a guard.
+A ``MaskUpdate`` (dynamic sparse training) may replace the mask at the steps it asks for; from
+then on the same holds for the new mask, and the weights it newly keeps start at zero.
 
 ``precision: bfloat16`` in the config runs the forward and backward products in bfloat16 under
 autocast (weights, optimizer state and evaluation sums stay float32); the default is float32.
