@@ -75,6 +75,8 @@ METRICS = ("test_acc", "val_acc", "early_stop_iter", "final_test_acc", "params",
 OPTIONAL_METRICS = ("barrier", "first_density", "neighbour_kept", "neighbour_chance",
                     "oneshot_overlap", "overlap_chance", "kept_init_mag", "pruned_init_mag",
                     "kept_sign_kept", "pruned_sign_kept")
+# Early-bird's draw point and the sparse methods' training compute (a fraction of dense training).
+OPTIONAL_METRICS += ("eb_iteration", "eb_found", "train_cost", "imp_train_cost")
 PROFILE_PREFIX = "in_pos_"  # ticket_anatomy's first-layer profile over input positions
 DENSE_METHOD = "imp"
 # Densities this far (as a ratio) beyond a method's range are not "near" a reported target.

@@ -37,8 +37,9 @@ from experiments.seeding import derive_seed, generator
 from experiments.stacked import LinearChain, linear_chain
 from experiments.stacked_conv import ConvStack, conv_stack
 from experiments.structured.slimming import penalty_hook
-from experiments.training import (Diverged, EvalPoint, StateDict, TrainResult, build_optimizer,
-                                  check_finite, resumed_schedule, train)
+from experiments.training import (Diverged, EvalPoint, MaskUpdate, StateDict, TrainResult,
+                                  build_optimizer, check_finite, replace_mask, resumed_schedule,
+                                  train)
 
 # Share of the free device memory one stack may plan to use; the rest is headroom for the
 # allocator and for whatever else runs on the device.
@@ -76,6 +77,10 @@ class TrainJob:
     # Jobs with the same key are the same training (slimming's dense network, wanted by every
     # slim method of a seed): it runs once and each gets the result.
     share: tuple | None = None
+    # Steps after which to keep the weights (TrainResult.snapshots), and a hook that changes
+    # the mask while training (TrainResult.final_mask); experiments.training has both.
+    snapshot_iterations: tuple[int, ...] = ()
+    mask_update: MaskUpdate | None = None
 
 
 Stack = LinearChain | ConvStack
@@ -172,7 +177,8 @@ def _train_alone(model: nn.Module, job: TrainJob, dataset: Dataset, cfg: dict) -
     hook = None if job.scale_penalty is None else penalty_hook(model, job.scale_penalty)
     return train(model, job.mask, dataset, cfg, data_seed=job.data_seed,
                  snapshot_iteration=job.snapshot_iteration, start_iteration=job.start_iteration,
-                 grad_hook=hook)
+                 grad_hook=hook, snapshot_iterations=job.snapshot_iterations,
+                 mask_update=job.mask_update)
 
 
 class _StackedRun:
@@ -195,20 +201,38 @@ class _StackedRun:
         snapshots = {k: self.weights.of_model(k) for k, job in enumerate(jobs)
                      if job.snapshot_iteration == self.start}
         histories: list[list[EvalPoint]] = [[] for _ in jobs]
+        series: list[dict[int, StateDict]] = [{} for _ in jobs]  # snapshot_iterations
         for iteration in range(self.start + 1, cfg["iterations"] + 1):
             x, y = self.batches.next()  # (K, B, *input_shape), (K, B)
-            self._step(x, y)
+            self._step(x, y, iteration)
             for k, job in enumerate(jobs):
                 if job.snapshot_iteration == iteration:
                     snapshots[k] = self.weights.of_model(k)
+                if iteration in job.snapshot_iterations:
+                    series[k][iteration] = self.weights.of_model(k)
             if iteration % cfg["eval_every"] == 0 or iteration == cfg["iterations"]:
                 for k, point in enumerate(self._evaluate(iteration)):
                     histories[k].append(point)
         return [TrainResult(history=histories[k], final_weights=self.weights.of_model(k),
-                            snapshot=snapshots.get(k), start_iteration=self.start)
-                for k in range(len(jobs))]
+                            snapshot=snapshots.get(k), start_iteration=self.start,
+                            snapshots=series[k],
+                            final_mask=self.weights.mask_of(k) if job.mask_update else None)
+                for k, job in enumerate(jobs)]
 
-    def _step(self, x: Tensor, y: Tensor) -> None:
+    def _update_masks(self, iteration: int) -> None:
+        """Each due MaskUpdate's new mask, from its model's dense gradients of this step."""
+        for k, job in enumerate(self.jobs):
+            if job.mask_update is None or not job.mask_update.due(iteration):
+                continue
+            views = self.weights.model_views(k, self.optimizer)
+            new = job.mask_update.new_mask(
+                iteration, {name: view[0].detach() for name, view in views.items()},
+                {name: view[1] for name, view in views.items()},
+                {name: view[2].bool() for name, view in views.items()})
+            for name, (weight, _, keep, state) in views.items():
+                replace_mask(weight, keep, new[name], state)
+
+    def _step(self, x: Tensor, y: Tensor, iteration: int) -> None:
         self.optimizer.zero_grad(set_to_none=True)
         logits = self.chain.forward(self.weights.stacked(), x, dtype=self.dtype,
                                     buffers=self.weights.buffers, training=True)  # (K, B, classes)
@@ -219,6 +243,7 @@ class _StackedRun:
                                  reduction="none")
         (losses * (torch.ones((), device=losses.device) / batch)).sum().backward()
         self.weights.add_scale_penalties([job.scale_penalty for job in self.jobs])
+        self._update_masks(iteration)  # before the masking below: it reads dense gradients
         weights, keeps = self.weights.masked_pairs()
         torch._foreach_mul_([w.grad for w in weights], keeps)
         self.optimizer.step()
@@ -312,6 +337,26 @@ class _Weights:
     @torch.no_grad()
     def apply_masks(self) -> None:
         torch._foreach_mul_(*self.masked_pairs())
+
+    def model_views(self, k: int, optimizer: torch.optim.Optimizer) -> dict[str, tuple]:
+        """Masked name -> (weight, gradient, float mask, optimizer state tensors) of model
+        ``k``, views into the stack that in-place changes write through."""
+        views = {}
+        for name in self.keep:
+            leaf = self.params[name][k if self.per_model else 0]
+            state = [value for value in optimizer.state.get(leaf, {}).values()
+                     if value.shape == leaf.shape]
+            if self.per_model:
+                views[name] = (leaf, leaf.grad, self.keep[name][k], state)
+            else:
+                views[name] = (leaf[k], leaf.grad[k], self.keep[name][0][k],
+                               [value[k] for value in state])
+        return views
+
+    def mask_of(self, k: int) -> Mask:
+        """Model ``k``'s current mask, as CPU bool tensors."""
+        return {name: (keeps[k] if self.per_model else keeps[0][k]).bool().cpu()
+                for name, keeps in self.keep.items()}
 
     def of_model(self, k: int) -> StateDict:
         """Model ``k``'s weights, as a CPU state dict."""

@@ -179,6 +179,17 @@ METHODS: dict[str, MethodEntry] = {entry.name: entry for entry in (
     MethodEntry("pai_random", M + "pai_random:RandomAtInit",
                 MethodStyle("Random, uniform over layers", PURPLE, "X", DASHDOT),
                 "a uniformly random mask over all layers at the schedule's count, from theta_0"),
+    # Tickets found early, and sparse training without a ticket (issue 15).
+    MethodEntry("early_bird", M + "early_bird:EarlyBird",
+                MethodStyle("Early-bird ticket", ORANGE, "D", "--"),
+                "magnitude mask drawn during dense training once successive masks agree, trained "
+                "on from the weights there (You et al.)", TICKET, needs=("early_bird",)),
+    MethodEntry("rigl", M + "rigl:RigL", MethodStyle("RigL", BLUISH_GREEN, "^", "-."),
+                "sparse training from a random ERK mask, dropping by magnitude and growing by "
+                "gradient (Evci et al.)", TICKET, needs=("rigl",)),
+    MethodEntry("static_sparse", M + "static_sparse:StaticSparse",
+                MethodStyle("Static sparse (random ERK)", PURPLE, "v", ":"),
+                "rigl's random ERK mask on theta_0, trained without changing it", TICKET),
 )}
 
 
@@ -212,6 +223,7 @@ FIGURE_KINDS: dict[str, FigureKind] = {
     "lmc_vs_rewind": FigureKind(("lmc",), panels=True),
     "ticket_anatomy": FigureKind(("ticket_anatomy",)),
     "pai_sanity_checks": FigureKind(PAI_FIGURE, panels=True, pooled=True),
+    "early_bird_distance": FigureKind(("early_bird",)),
 }
 # Keys a figure spec may have.
 FIGURE_SPEC_KEYS = ("kind", "methods", "panels")

@@ -33,6 +33,8 @@ experiment set loads (experiments/config.py); this module only draws.  Kinds:
 * ``pai_sanity_checks``: pruning at initialisation and its sanity checks, one panel per method,
   with the IMP ticket from the experiment that runs it (experiments/plots/pai.py). A *pooled*
   kind: its ``panels`` are experiments whose methods are drawn together.
+* ``early_bird_distance``: the early_bird method's mask distance against the training step, one
+  curve per density, with the threshold and the draw steps (experiments/plots/early_bird.py).
 
 Accuracies in rounds.csv are fractions; the axes show percent.  Colours are the Okabe-Ito
 palette, fixed per method across all figures, each method also with its own marker and line
@@ -59,7 +61,7 @@ from experiments.atomic import write_all
 from experiments.catalogue import FIGURE_KINDS
 from experiments.config import ConfigError, find_figure, load_experiment_set
 from experiments.console import Console, guarded
-from experiments.plots import anatomy, lmc, lth, pai, structured, supermask
+from experiments.plots import anatomy, early_bird, lmc, lth, pai, structured, supermask
 from experiments.plots.axes import FigureData, density_ticks  # noqa: F401 (tests use density_ticks)
 from experiments.plots.style import FIGURE_SIZE_IN, PDF_METADATA, RC_PARAMS
 from experiments.provenance import collect_provenance
@@ -99,7 +101,8 @@ def load_figure_data(rounds_csv: Path, methods: list[str], name: str,
     return FigureData({method: group_rounds(rows, method) for method in methods},
                       dense_stats, methods, sorted({row["seed"] for row in rows}),
                       training_lr=cfg["training"]["lr"],
-                      rewind_iteration=cfg.get("rewind_iteration"), rows=rows)
+                      rewind_iteration=cfg.get("rewind_iteration"), rows=rows,
+                      early_bird_threshold=cfg.get("early_bird", {}).get("threshold"))
 
 
 def load_pooled_data(root: Path, experiment: str, sources: list[str], methods: list[str],
@@ -143,6 +146,7 @@ KINDS = {
     "lmc_vs_rewind": FigureDrawing(lmc.draw_lmc_vs_rewind, size_in=lmc.SIZE_IN),
     "ticket_anatomy": FigureDrawing(anatomy.draw_ticket_anatomy, size_in=anatomy.SIZE_IN),
     "pai_sanity_checks": FigureDrawing(pai.draw_pai_sanity_checks, size_in=pai.SIZE_IN),
+    "early_bird_distance": FigureDrawing(early_bird.draw_early_bird_distance),
 }
 
 

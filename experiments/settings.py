@@ -39,6 +39,20 @@ class StructuredSettings:
 
 
 @dataclass(frozen=True)
+class EarlyBirdSettings:
+    check_every: int  # steps between the masks drawn during dense training
+    queue: int  # masks kept in the FIFO (the newest and the ones it is compared with)
+    threshold: float  # the draw: no distance in the FIFO above this
+
+
+@dataclass(frozen=True)
+class RigLSettings:
+    update_every: int  # Delta T: steps between mask updates
+    drop_fraction: float  # alpha: the fraction dropped at the first update
+    end_fraction: float  # T_end as a fraction of training.iterations
+
+
+@dataclass(frozen=True)
 class ExperimentSettings:
     """What a method may read of its experiment."""
 
@@ -48,6 +62,9 @@ class ExperimentSettings:
     supermask: SupermaskSettings
     structured: StructuredSettings
     rewind_iteration: int | None  # theta_k's k, for the methods that rewind
+    # Sections only the experiments running those methods have (None elsewhere).
+    early_bird: EarlyBirdSettings | None = None
+    rigl: RigLSettings | None = None
 
     @property
     def eval_batch_size(self) -> int:
@@ -68,4 +85,6 @@ def experiment_settings(cfg: Mapping[str, Any]) -> ExperimentSettings:
         supermask=SupermaskSettings(supermask["rescale"], supermask["lr"],
                                     supermask.get("iterations")),
         structured=StructuredSettings(**structured),
-        rewind_iteration=cfg.get("rewind_iteration"))
+        rewind_iteration=cfg.get("rewind_iteration"),
+        early_bird=EarlyBirdSettings(**cfg["early_bird"]) if "early_bird" in cfg else None,
+        rigl=RigLSettings(**cfg["rigl"]) if "rigl" in cfg else None)

@@ -4,6 +4,8 @@ Pruned weights stay exactly zero and never move, whatever the optimizer: after e
 the gradients of pruned weights are zeroed (so momentum buffers and Adam moments of pruned weights
 stay zero too, L2 decay of a zero weight adds zero, decoupled decay scales zero to zero), and
 after every step the weights are multiplied by the mask again as a guard.
+A ``MaskUpdate`` (dynamic sparse training) may replace the mask at the steps it asks for; from
+then on the same holds for the new mask, and the weights it newly keeps start at zero.
 
 ``precision: bfloat16`` in the config runs the forward and backward products in bfloat16 under
 autocast (weights, optimizer state and evaluation sums stay float32); the default is float32.
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -35,6 +37,35 @@ from experiments.seeding import derive_seed, generator
 StateDict = dict[str, torch.Tensor]
 # Called with the model after each backward pass, before the step (e.g. a penalty's gradient).
 GradHook = Callable[[nn.Module], None]
+
+
+class MaskUpdate(Protocol):
+    """Changes a job's mask while it trains (dynamic sparse training: experiments/methods/rigl.py).
+
+    At a step where ``due(iteration)``, after the backward pass and before the gradients are
+    masked, ``new_mask`` gets the weights, their dense gradients (pruned weights included) and
+    the current mask (bool), layer name -> tensor of the weight's shape, and returns the mask to
+    train on from this step on. The trainer zeroes newly kept weights and the optimizer state of
+    every weight whose mask changed (``replace_mask``)."""
+
+    def due(self, iteration: int) -> bool: ...
+
+    def new_mask(self, iteration: int, weights: StateDict, grads: StateDict, mask: Mask) -> Mask: ...
+
+
+@torch.no_grad()
+def replace_mask(weight: torch.Tensor, keep: torch.Tensor, new: torch.Tensor,
+                 state: list[torch.Tensor]) -> None:
+    """Make ``new`` (bool) the mask of ``weight`` in place: ``keep`` (the trainer's float mask)
+    takes it, weights kept only now start at zero, and the optimizer's per-weight ``state``
+    tensors (moments, momentum) restart at zero wherever the mask changed."""
+    new = new.to(keep.device)
+    old = keep.bool()
+    changed = new != old
+    weight.masked_fill_(new & ~old, 0.0)
+    keep.copy_(new)
+    for tensor in state:
+        tensor.masked_fill_(changed, 0.0)
 
 
 @dataclass
@@ -55,6 +86,9 @@ class TrainResult:
     final_weights: StateDict
     snapshot: StateDict | None = None  # weights after ``snapshot_iteration`` steps, if asked
     start_iteration: int = 0  # the step training resumed at (0: from the start)
+    # Weights after each of ``snapshot_iterations`` steps (early-bird's search), by iteration.
+    snapshots: dict[int, StateDict] = field(default_factory=dict)
+    final_mask: Mask | None = None  # the mask at the end, when a MaskUpdate changed it
     best: EvalPoint = field(init=False)
 
     def __post_init__(self) -> None:
@@ -130,21 +164,26 @@ class _MaskedStep:
     """One optimizer step that keeps pruned weights at exactly zero."""
 
     def __init__(self, model: nn.Module, mask: Mask, cfg: dict, grad_hook: GradHook | None = None,
-                 start: int = 0):
-        self.model, self.grad_hook = model, grad_hook
+                 start: int = 0, mask_update: MaskUpdate | None = None):
+        self.model, self.grad_hook, self.mask_update = model, grad_hook, mask_update
         weights = prunable_weights(model)
+        self.names = list(weights)
         # (param, float mask on the param's device) pairs; the mask multiplies grads and weights.
         self.masked = [(weights[name], mask[name].to(weights[name].device, weights[name].dtype))
                        for name in weights]
         self.optimizer = build_optimizer(list(model.parameters()), cfg)
         self.schedule = resumed_schedule(self.optimizer, cfg, start)
+        self.iteration = start
 
     def __call__(self, loss: torch.Tensor) -> None:
+        self.iteration += 1
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.grad_hook is not None:
             # Before the masking below, so pruned weights stay frozen whatever the hook adds.
             self.grad_hook(self.model)
+        if self.mask_update is not None and self.mask_update.due(self.iteration):
+            self._update_mask()
         for param, keep in self.masked:
             if param.grad is not None:
                 param.grad.mul_(keep)
@@ -153,6 +192,21 @@ class _MaskedStep:
         with torch.no_grad():
             for param, keep in self.masked:
                 param.mul_(keep)
+
+    def _update_mask(self) -> None:
+        """The MaskUpdate's new mask, from the dense gradients of this step."""
+        weights = {name: param.detach() for name, (param, _) in zip(self.names, self.masked)}
+        grads = {name: param.grad for name, (param, _) in zip(self.names, self.masked)}
+        current = {name: keep.bool() for name, (_, keep) in zip(self.names, self.masked)}
+        new = self.mask_update.new_mask(self.iteration, weights, grads, current)
+        for name, (param, keep) in zip(self.names, self.masked):
+            state = self.optimizer.state.get(param, {})
+            replace_mask(param, keep, new[name], [value for value in state.values()
+                                                  if value.shape == param.shape])
+
+    def mask(self) -> Mask:
+        """The current mask, as CPU bool tensors."""
+        return {name: keep.bool().cpu() for name, (_, keep) in zip(self.names, self.masked)}
 
 
 def train(
@@ -165,13 +219,17 @@ def train(
     snapshot_iteration: int | None = None,
     grad_hook: GradHook | None = None,
     start_iteration: int = 0,
+    snapshot_iterations: tuple[int, ...] = (),
+    mask_update: MaskUpdate | None = None,
 ) -> TrainResult:
     """Train ``model`` (already holding its starting weights) under ``mask`` from step
     ``start_iteration`` to ``cfg["iterations"]``; batches come in the order drawn from
     ``data_seed``, resumed at ``start_iteration`` (module docstring).
-    ``grad_hook(model)``, if given, runs after every backward pass, before the step."""
+    ``grad_hook(model)``, if given, runs after every backward pass, before the step;
+    ``mask_update`` may change the mask at the steps it is due (``MaskUpdate``)."""
     apply_mask(model, mask)
-    step = _MaskedStep(model, mask, cfg, grad_hook, start_iteration)
+    step = _MaskedStep(model, mask, cfg, grad_hook, start_iteration, mask_update)
+    snapshots: dict[int, StateDict] = {}
     torch.manual_seed(data_seed)  # anything drawing from the global RNG (dropout) repeats too
     order = generator(data_seed)
     augment_rng = generator(derive_seed(data_seed, "augment"))
@@ -189,10 +247,13 @@ def train(
         step(F.cross_entropy(logits.float(), y))
         if iteration == snapshot_iteration:
             snapshot = state_snapshot(model)
+        if iteration in snapshot_iterations:
+            snapshots[iteration] = state_snapshot(model)
         if iteration % cfg["eval_every"] == 0 or iteration == cfg["iterations"]:
             history.append(_evaluate_point(model, dataset, cfg, iteration))
     return TrainResult(history=history, final_weights=state_snapshot(model), snapshot=snapshot,
-                       start_iteration=start_iteration)
+                       start_iteration=start_iteration, snapshots=snapshots,
+                       final_mask=step.mask() if mask_update is not None else None)
 
 
 def _augmented(batches: Iterator[tuple], dataset: Dataset,

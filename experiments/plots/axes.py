@@ -19,6 +19,7 @@ class FigureData:
     training_lr: float = 0.0  # the experiment's learning rate, for panel titles
     rewind_iteration: int | None = None  # the experiment's k, for the rewinding figures
     rows: list[dict] | None = None  # the raw rows of rounds.csv (extra columns as text)
+    early_bird_threshold: float | None = None  # the experiment's early_bird.threshold
 
 
 def std_or_zero(entry: dict) -> float:

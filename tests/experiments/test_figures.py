@@ -80,6 +80,12 @@ experiments:
     figures:
       tiny_pai_checks: {kind: pai_sanity_checks, panels: [tiny_pai, tiny_lr_a],
                         methods: [snip, snip_shuffled, snip_reinit, pai_random, imp]}
+  tiny_eb:
+    <<: *panel
+    methods: [imp, early_bird]
+    early_bird: {check_every: 2, queue: 3, threshold: 0.1}
+    figures:
+      tiny_early_bird: {kind: early_bird_distance}
 """
 COLUMNS = ["method", "seed", "round", "density", "test_acc", "val_acc", "early_stop_iter",
            "final_test_acc", "params", "flops", "compression", "speedup"]
@@ -142,6 +148,24 @@ def write_anatomy_results(results: Path) -> None:
             writer.writerow({**row, **dict(zip(measured, values)), **dict(zip(profile, shape))})
 
 
+def write_early_bird_results(results: Path) -> None:
+    """Rows of early_bird beside imp's: FIFO distances at steps 4..10 and a draw step."""
+    write_results(results, methods=["imp"])
+    steps = [4, 6, 8, 10]
+    extra = ["eb_iteration", "eb_found", "train_cost", "imp_train_cost"]
+    with (results / "rounds.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS + extra + [f"eb_dist_{t}" for t in steps])
+        writer.writeheader()
+        writer.writerows(rows_of(["imp"]))
+        for row in rows_of(["early_bird"]):
+            if row["round"] == 0:
+                writer.writerow({**row, "train_cost": 1.0})
+                continue
+            dist = {f"eb_dist_{t}": row["density"] * 0.3 / t * (1 + 0.1 * row["seed"]) for t in steps}
+            writer.writerow({**row, "eb_iteration": 8 + 2 * row["seed"], "eb_found": 1,
+                             "train_cost": 0.5, "imp_train_cost": 2.0, **dist})
+
+
 @pytest.fixture
 def setup(tmp_path: Path) -> dict:
     config = tmp_path / "set.yaml"
@@ -156,6 +180,7 @@ def setup(tmp_path: Path) -> dict:
     write_anatomy_results(results.parent / "tiny_anatomy")
     write_results(results.parent / "tiny_pai",
                   methods=["dense", "snip", "snip_shuffled", "snip_reinit", "pai_random"])
+    write_early_bird_results(results.parent / "tiny_eb")
     return {"config": config, "results": results, "figures": tmp_path / "figures"}
 
 
@@ -165,7 +190,8 @@ KIND_OF: dict[str, str] = {}
 def draw(setup: dict, name: str, out: Path | None = None) -> int:
     out = out or setup["figures"] / f"{name}.pdf"
     own = {"tiny_structured": "tiny_s", "tiny_lr": "tiny_lr_a", "tiny_lmc": "tiny_lmc_a",
-           "tiny_ticket": "tiny_anatomy", "tiny_pai_checks": "tiny_pai"}
+           "tiny_ticket": "tiny_anatomy", "tiny_pai_checks": "tiny_pai",
+           "tiny_early_bird": "tiny_eb"}
     results = setup["results"].parent / own[name] if name in own else setup["results"]
     return main(["--experiments-file", str(setup["config"]), "--figure", name,
                  "--results", str(results), "--out", str(out)])
@@ -338,3 +364,10 @@ def test_a_pooled_figure_needs_each_method_in_one_of_its_experiments(setup, caps
         "snip_reinit, pai_random, imp]}", "snip_reinit, pai_random, oneshot]}"))
     expect_config_error(setup, capsys, "tiny_pai_checks", "oneshot",
                         "none of experiments tiny_pai, tiny_lr_a")
+
+
+def test_early_bird_figure_shows_distance_curves_threshold_and_draw_points(setup):
+    assert draw(setup, "tiny_early_bird") == 0
+    text = PdfReader(setup["figures"] / "tiny_early_bird.pdf").pages[0].extract_text()
+    assert "Largest mask distance in the FIFO" in text and "threshold 0.1" in text
+    assert "50.0% of weights" in text and "12.5% of weights" in text
