@@ -150,6 +150,15 @@ METHODS: dict[str, MethodEntry] = {entry.name: entry for entry in (
     _structured("slim", "scratch_e", "Scratch-E", ORANGE, "D", ":", f"{SLIM}, from scratch"),
     _structured("slim", "scratch_b", "Scratch-B", BLUISH_GREEN, "^", "-.",
                 f"{SLIM}, from scratch for the dense net's FLOPs"),
+    MethodEntry("deep_compression", M + "deep_compression:DeepCompression",
+                MethodStyle("Pruned, retrained (Han)", BLUE, "o", "-"),
+                "magnitude-pruned trained net, retrained; k-means sharing, Huffman, SZ3/ZFP "
+                "(Han et al.; Jin et al.)", TICKET, needs=("compression",),
+                options={"source": "retrain"}),
+    MethodEntry("deep_compression_ticket", M + "deep_compression:DeepCompression",
+                MethodStyle("IMP ticket", VERMILLION, "s", "--"),
+                "imp's trained ticket through the same compression stages", TICKET,
+                needs=("compression",), options={"source": "ticket"}),
 )}
 
 
@@ -176,6 +185,7 @@ FIGURE_KINDS: dict[str, FigureKind] = {
     "lr_panels": FigureKind(("imp", "reinit"), panels=True),
     "lmc_vs_rewind": FigureKind(("lmc",), panels=True),
     "ticket_anatomy": FigureKind(("ticket_anatomy",)),
+    "compression_tradeoff": FigureKind(("deep_compression", "deep_compression_ticket")),
 }
 # Keys a figure spec may have.
 FIGURE_SPEC_KEYS = ("kind", "methods", "panels")

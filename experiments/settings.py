@@ -39,6 +39,20 @@ class StructuredSettings:
 
 
 @dataclass(frozen=True)
+class CompressionSettings:
+    """The deep-compression and error-bounded methods (experiments/compression/)."""
+
+    bits: tuple[int, ...]  # k-means weight-sharing widths
+    index_bits: int  # width of a relative-index gap field
+    retrain_iterations: int  # steps of retraining after magnitude pruning (Han et al.)
+    retrain_lr: float
+    finetune_iterations: int  # steps of the centroid fine-tune
+    finetune_lr: float
+    sz3_bounds: tuple[float, ...]
+    zfp_tolerances: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class ExperimentSettings:
     """What a method may read of its experiment."""
 
@@ -48,6 +62,7 @@ class ExperimentSettings:
     supermask: SupermaskSettings
     structured: StructuredSettings
     rewind_iteration: int | None  # theta_k's k, for the methods that rewind
+    compression: CompressionSettings | None = None  # absent unless the experiment compresses
 
     @property
     def eval_batch_size(self) -> int:
@@ -68,4 +83,12 @@ def experiment_settings(cfg: Mapping[str, Any]) -> ExperimentSettings:
         supermask=SupermaskSettings(supermask["rescale"], supermask["lr"],
                                     supermask.get("iterations")),
         structured=StructuredSettings(**structured),
-        rewind_iteration=cfg.get("rewind_iteration"))
+        rewind_iteration=cfg.get("rewind_iteration"),
+        compression=_compression(cfg.get("compression")))
+
+
+def _compression(section: Mapping[str, Any] | None) -> CompressionSettings | None:
+    if section is None:
+        return None
+    return CompressionSettings(**{key: tuple(value) if isinstance(value, list) else value
+                                  for key, value in section.items()})

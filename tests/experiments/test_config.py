@@ -194,7 +194,7 @@ def test_round_trial_and_summary_settings_split_the_experiment_keys():
 
     cfg = load_experiment_set("config/experiments/default.yaml")["lth_mnist1d"]
     assert set(round_settings(cfg)) == {"dataset", "model", "training", "pruning", "rewind_iteration",
-                                         "supermask", "structured"}
+                                         "supermask", "structured", "compression"}
     assert set(trial_settings(cfg)) == set(round_settings(cfg)) | {"methods", "seeds"}
     assert "figures" not in summary_settings(cfg) and "report_densities" in summary_settings(cfg)
 
