@@ -30,6 +30,9 @@ experiment set loads (experiments/config.py); this module only draws.  Kinds:
   (experiments/plots/lmc.py).
 * ``ticket_anatomy``: the ticket_anatomy method's measurements of imp's masks against chance
   (experiments/plots/anatomy.py).
+* ``compression_tradeoff``: accuracy against compression ratio of the deep-compression methods'
+  sparsest network: SZ3 and ZFP bounds as curves, k-means bit widths as points
+  (experiments/plots/compression.py).
 
 Accuracies in rounds.csv are fractions; the axes show percent.  Colours are the Okabe-Ito
 palette, fixed per method across all figures, each method also with its own marker and line
@@ -56,7 +59,7 @@ from experiments.atomic import write_all
 from experiments.catalogue import FIGURE_KINDS
 from experiments.config import ConfigError, find_figure, load_experiment_set
 from experiments.console import Console, guarded
-from experiments.plots import anatomy, lmc, lth, structured, supermask
+from experiments.plots import anatomy, compression, lmc, lth, structured, supermask
 from experiments.plots.axes import FigureData, density_ticks  # noqa: F401 (tests use density_ticks)
 from experiments.plots.style import FIGURE_SIZE_IN, PDF_METADATA, RC_PARAMS
 from experiments.provenance import collect_provenance
@@ -121,6 +124,8 @@ KINDS = {
     "lr_panels": FigureDrawing(lth.draw_lr_panels, size_in=structured.SIZE_IN),
     "lmc_vs_rewind": FigureDrawing(lmc.draw_lmc_vs_rewind, size_in=lmc.SIZE_IN),
     "ticket_anatomy": FigureDrawing(anatomy.draw_ticket_anatomy, size_in=anatomy.SIZE_IN),
+    "compression_tradeoff": FigureDrawing(compression.draw_compression_tradeoff,
+                                          size_in=compression.SIZE_IN),
 }
 
 
