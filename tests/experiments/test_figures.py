@@ -70,6 +70,12 @@ experiments:
     methods: [imp, oneshot, ticket_anatomy]
     figures:
       tiny_ticket: {kind: ticket_anatomy}
+  tiny_compression:
+    <<: *panel
+    methods: [imp, deep_compression, deep_compression_ticket]
+    compression: {bits: [2, 4]}
+    figures:
+      tiny_compress: {kind: compression_tradeoff}
 """
 COLUMNS = ["method", "seed", "round", "density", "test_acc", "val_acc", "early_stop_iter",
            "final_test_acc", "params", "flops", "compression", "speedup"]
@@ -132,6 +138,29 @@ def write_anatomy_results(results: Path) -> None:
             writer.writerow({**row, **dict(zip(measured, values)), **dict(zip(profile, shape))})
 
 
+def write_compression_results(results: Path) -> None:
+    """Rows of the deep-compression methods beside imp's: stage ratios and accuracies."""
+    write_results(results, methods=["imp"])
+    stages = {"dc_dense": (1.0, 0.9), "dc_pruned": (5.0, 0.88), "dc_h2": (40.0, 0.7),
+              "dc_h4": (30.0, 0.86), "dc_q2": (35.0, 0.7), "dc_q4": (26.0, 0.86),
+              "dc_sz3_1em2": (20.0, 0.87), "dc_sz3_1em1": (28.0, 0.8),
+              "dc_zfp_1em2": (15.0, 0.88), "dc_zfp_1em1": (19.0, 0.85)}
+    columns = [f"{stage}_{part}" for stage in stages for part in ("ratio", "acc")]
+    with (results / "rounds.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS + columns)
+        writer.writeheader()
+        writer.writerows(rows_of(["imp"]))
+        for method in ("deep_compression", "deep_compression_ticket"):
+            for row in rows_of([method]):
+                if row["round"] == 0:
+                    continue
+                spread = 1 + 0.05 * row["seed"] + 0.1 * row["round"]
+                values = {f"{stage}_ratio": ratio * spread for stage, (ratio, _) in stages.items()}
+                values.update({f"{stage}_acc": acc - 0.01 * row["seed"]
+                               for stage, (_, acc) in stages.items()})
+                writer.writerow({**row, **values})
+
+
 @pytest.fixture
 def setup(tmp_path: Path) -> dict:
     config = tmp_path / "set.yaml"
@@ -144,6 +173,7 @@ def setup(tmp_path: Path) -> dict:
     write_lmc_results(results.parent / "tiny_lmc_a", 0.05)
     write_lmc_results(results.parent / "tiny_lmc_b", 0.0)
     write_anatomy_results(results.parent / "tiny_anatomy")
+    write_compression_results(results.parent / "tiny_compression")
     return {"config": config, "results": results, "figures": tmp_path / "figures"}
 
 
@@ -153,7 +183,7 @@ KIND_OF: dict[str, str] = {}
 def draw(setup: dict, name: str, out: Path | None = None) -> int:
     out = out or setup["figures"] / f"{name}.pdf"
     own = {"tiny_structured": "tiny_s", "tiny_lr": "tiny_lr_a", "tiny_lmc": "tiny_lmc_a",
-           "tiny_ticket": "tiny_anatomy"}
+           "tiny_ticket": "tiny_anatomy", "tiny_compress": "tiny_compression"}
     results = setup["results"].parent / own[name] if name in own else setup["results"]
     return main(["--experiments-file", str(setup["config"]), "--figure", name,
                  "--results", str(results), "--out", str(out)])
