@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from experiments.plots.axes import FigureData, std_or_zero
 from experiments.plots.style import DENSE_STYLE, METHOD_STYLES, OKABE_ITO, PERCENT
@@ -21,6 +21,7 @@ SIZE_IN = (6.0, 3.4)
 CODECS = {"sz3": ("SZ3, error bound", OKABE_ITO["blue"], "o", "-"),
           "zfp": ("ZFP, tolerance", OKABE_ITO["bluish_green"], "^", "--")}
 KMEANS_COLOUR = OKABE_ITO["vermillion"]
+RATIO_TICKS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
 def _errorbar(ax, entry: dict, prefixes: list[str], **style) -> None:
@@ -34,7 +35,7 @@ def _errorbar(ax, entry: dict, prefixes: list[str], **style) -> None:
 def _codec_prefixes(entry: dict, codec: str) -> list[str]:
     """``dc_<codec>_<bound>`` of every bound the entry has, by increasing ratio."""
     found = {match.group(1) for key in entry
-             if (match := re.fullmatch(rf"(dc_{codec}_\w+?)_ratio", key))}
+             if (match := re.fullmatch(rf"(dc_{codec}_\d+em?\d+)_ratio", key))}
     return sorted(found, key=lambda prefix: entry[f"{prefix}_ratio"]["mean"])
 
 
@@ -62,6 +63,7 @@ def _panel(ax, entry: dict, title: str) -> None:
         ax.annotate(str(b), (ratio["mean"], PERCENT * acc["mean"]), textcoords="offset points",
                     xytext=(3, -9), fontsize=7, color=KMEANS_COLOUR)
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(RATIO_TICKS))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}x"))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("Compression ratio of the weights")
@@ -74,5 +76,5 @@ def draw_compression_tradeoff(fig, data: FigureData) -> None:
         entry = [e for e in data.rounds[method] if "dc_pruned_ratio" in e][-1]  # sparsest
         _panel(ax, entry, f"{METHOD_STYLES[method].label}, {PERCENT * entry['density']:.1f}% "
                           "of weights")
-    axes[0].set_ylabel("Test accuracy, decoded (%)")
+    axes[0].set_ylabel("Test accuracy, final weights (%)")
     axes[0].legend(loc="lower left", frameon=False)
