@@ -11,8 +11,7 @@ from dahuffman import HuffmanCodec
 from torch import nn
 
 from experiments.compression import lossy
-from experiments.compression.container import (Shared, ValueCoding, decode_model, encode_model,
-                                                huffman_decode, huffman_encode,
+from experiments.compression.container import (ValueCoding, huffman_decode, huffman_encode,
                                                 sparse_payload_bits)
 from experiments.compression.kmeans import kmeans_1d
 from experiments.compression.pipeline import (bound_key, finetune_centroids, quantise,
