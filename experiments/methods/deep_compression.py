@@ -3,23 +3,26 @@ network, every stage measured from a written and decoded file (experiments/compr
 
 Two sources of the pruned network, one catalogue line each:
 
-- ``retrain``: Han et al.'s pruning. The dense network imp trained in round 0 is pruned by
-  magnitude in one step to the per-layer counts of imp's round-r mask, and the survivors are
-  retrained from their trained values for ``compression.retrain_iterations`` steps at the lower
-  ``compression.retrain_lr``, the last steps of the training schedule's data order.
-  Han et al. prune and retrain iteratively; one step keeps the counts equal to the ticket's.
+- ``retrain``: Han et al.'s iterative pruning. Starting from the dense network imp trained in
+  round 0, each round prunes the previous round's retrained network by magnitude to the
+  per-layer counts of imp's mask of that round and retrains the survivors from their values for
+  ``compression.retrain_iterations`` steps at ``compression.retrain_lr`` (the last steps of the
+  training schedule's data order). Same counts as the ticket, round for round; only the
+  survivors' starting values differ (retrained on, not reset to theta_0).
 - ``ticket``: imp's trained network of round r, the winning ticket at the same density.
 
-Its row reports the source's training metrics (the retrained run's, or imp's own round) and
+Its row reports the source's training metrics (the last retraining, or imp's own round) and
 the ``dc_*`` columns of experiments/compression/stages.py. It compresses at the last round and
 every ``ROUND_STEP``-th round before it: three densities of the lottery experiment (51%, 21%
-and 10% of the weights), since each costs seconds of in-process fine-tuning.
+and 10% of the weights), since each costs seconds of in-process fine-tuning. The retrain chain
+runs in-process too; a round's unit runs the chain's rounds since the previous compressed one,
+from the weights that one saved.
 """
 
 from __future__ import annotations
 
 from experiments.compression.stages import Stages
-from experiments.masks import magnitude_prune_like
+from experiments.masks import Mask, magnitude_prune_like
 from experiments.method_api import Method, MethodContext, RoundRun
 from experiments.training import StateDict, train
 
@@ -48,27 +51,42 @@ class DeepCompression(Method):
             mask, metrics = ticket.finished_round(round_index)
             weights = ticket.trained_weights(round_index)
         else:
-            mask = han_mask(context, dense, round_index)
-            weights, metrics = retrain(context, dense, mask)
+            weights, mask, metrics = self.retrain_chain(context, dense, round_index)
+            context.own.save_trained_weights(round_index, weights)
         return mask, {**metrics, **stages(context).measure(dense, weights, mask)}
 
+    def retrain_chain(self, context: MethodContext, dense: StateDict,
+                      round_index: int) -> tuple[StateDict, Mask, dict]:
+        """Prune and retrain from the previous compressed round (or the dense net) to
+        ``round_index``: (weights, mask, the last retraining's metrics)."""
+        earlier = [r for r in self.rounds(round_index) if r < round_index]
+        # rounds(round_index) lists this round and every ROUND_STEP-th before it.
+        start = earlier[-1] if earlier else 0
+        weights = context.own.trained_weights(start) if start else dense
+        mask = context.own.mask(start) if start else context.dense_mask()
+        metrics: dict = {}
+        for r in range(start + 1, round_index + 1):
+            mask = prune_like_ticket(context, weights, mask, r)
+            weights, metrics = retrain(context, weights, mask)
+        return weights, mask, metrics
 
-def han_mask(context: MethodContext, dense: StateDict, round_index: int):
-    """The trained dense network's largest weights, as many per layer as imp's round-r mask."""
+
+def prune_like_ticket(context: MethodContext, weights: StateDict, mask: Mask,
+                      round_index: int) -> Mask:
+    """``mask`` pruned by the magnitudes of ``weights`` to imp's per-layer counts of the round."""
     pruning = context.settings.pruning
-    return magnitude_prune_like(dense, context.dense_mask(),
-                                context.required("ticket").mask(round_index), pruning.scope,
-                                context.kinds, output_in_pool=pruning.output_in_pool)
+    return magnitude_prune_like(weights, mask, context.required("ticket").mask(round_index),
+                                pruning.scope, context.kinds,
+                                output_in_pool=pruning.output_in_pool)
 
 
-def retrain(context: MethodContext, dense: StateDict, mask) -> tuple[StateDict, dict]:
-    """(final weights, metrics) of retraining the pruned dense network's survivors: the last
-    ``retrain_iterations`` steps of the schedule at ``retrain_lr`` (Adam's moments start at
-    zero, so the training rate would first throw the trained values far off)."""
+def retrain(context: MethodContext, weights: StateDict, mask: Mask) -> tuple[StateDict, dict]:
+    """(final weights, metrics) of retraining the survivors of ``mask`` from ``weights``: the
+    last ``retrain_iterations`` steps of the schedule at ``retrain_lr``."""
     compression = context.settings.compression
     cfg = dict(context.settings.training, lr=compression.retrain_lr)
     model = context.build_model(context.seeds.init)
-    model.load_state_dict(dense)  # train() zeroes the pruned weights
+    model.load_state_dict(weights)  # train() zeroes the pruned weights
     result = train(model, mask, context.dataset, cfg, data_seed=context.seeds.data_order,
                    start_iteration=max(cfg["iterations"] - compression.retrain_iterations, 0))
     return result.final_weights, result.metrics()

@@ -22,6 +22,7 @@ from experiments.aggregate import group_rounds
 from experiments.config import load_experiment_set
 from experiments.data import Dataset, Split
 from experiments.trial import run_trial
+from experiments.trial_state import TrialState
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -31,7 +32,7 @@ experiments:
     dataset: {name: mnist1d, validation: 100, num_samples: 600}
     model: {name: mlp, hidden: [16]}
     training: {optimizer: adam, lr: 0.01, batch_size: 50, iterations: 20, eval_every: 10}
-    pruning: {rates: {linear: 0.5, output: 0.2}, rounds: 2}
+    pruning: {rates: {linear: 0.3, output: 0.2}, rounds: 5}
     methods: [imp, deep_compression, deep_compression_ticket]
     compression: {bits: [2, 5], retrain_iterations: 10, finetune_iterations: 5,
                   sz3_bounds: [0.001, 0.1], zfp_tolerances: [0.01]}
@@ -146,27 +147,36 @@ def tiny_rows(tmp_path_factory):
     cfg = load_experiment_set(folder / "set.yaml")["tiny_compression"]
     runs = [run_trial("tiny_compression", cfg, 0, folder / name, device=torch.device("cpu"),
                       data_root=folder, log=lambda line: None) for name in ("a", "b")]
-    return runs
+    return runs, TrialState(folder / "a" / "state")
 
 
-def test_methods_compress_at_the_last_round_and_report_every_stage(tiny_rows):
-    rows = tiny_rows[0]
+def test_methods_compress_every_fourth_round_back_from_the_last_and_report_every_stage(tiny_rows):
+    rows = tiny_rows[0][0]
     compressed = [row for row in rows if row["method"].startswith("deep_compression")]
     assert {(row["method"], row["round"]) for row in compressed} == \
-        {("deep_compression", 2), ("deep_compression_ticket", 2)}
-    ticket = next(row for row in rows if row["method"] == "imp" and row["round"] == 2)
-    for row in compressed:
+        {(method, r) for method in ("deep_compression", "deep_compression_ticket") for r in (1, 5)}
+    ticket = next(row for row in rows if row["method"] == "imp" and row["round"] == 5)
+    last = [row for row in compressed if row["round"] == 5]
+    for row in last:
         assert row["density"] == pytest.approx(ticket["density"])
         assert row["dc_dense_bits"] == 32 * row["dc_weights"]
         assert row["dc_pruned_ratio"] < row["dc_q5_ratio"] < row["dc_q2_ratio"]
         for key in ("dc_q2_acc", "dc_h5_ratio", "dc_sz3_1em3_acc", "dc_zfp_1em2_ratio"):
             assert key in row
-    reused = next(row for row in compressed if row["method"] == "deep_compression_ticket")
+    reused = next(row for row in last if row["method"] == "deep_compression_ticket")
     assert reused["test_acc"] == ticket["test_acc"]  # the ticket's own round
 
 
+def test_han_pruning_is_iterative_with_the_tickets_counts(tiny_rows):
+    state = tiny_rows[1]
+    early, late = (state.load_mask("deep_compression", r) for r in (1, 5))
+    for name, keep in late.items():
+        assert int(keep.sum()) == int(state.load_mask("imp", 5)[name].sum())
+        assert not (keep.bool() & ~early[name].bool()).any()  # pruned from round 1's survivors
+
+
 def test_same_seed_gives_the_same_numbers_and_aggregate_summarises_them(tiny_rows):
-    first, second = tiny_rows
+    first, second = tiny_rows[0]
     assert first == second
-    entry = group_rounds(first, "deep_compression")[0]
+    entry = group_rounds(first, "deep_compression")[-1]
     assert entry["dc_h2_ratio"]["n"] == 1 and entry["dc_q5_acc"]["mean"] >= 0
