@@ -13,7 +13,7 @@ Two sources of the pruned network, one catalogue line each:
 
 Its row reports the source's training metrics (the last retraining, or imp's own round) and
 the ``dc_*`` columns of experiments/compression/stages.py. It compresses at the last round and
-every ``ROUND_STEP``-th round before it: three densities of the lottery experiment (51%, 21%
+every ``ROUND_STEP``-th round before it: three densities of the lottery experiment (53%, 23%
 and 10% of the weights), since each costs seconds of in-process fine-tuning. The retrain chain
 runs in-process too; a round's unit runs the chain's rounds since the previous compressed one,
 from the weights that one saved.
