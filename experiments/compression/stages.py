@@ -21,6 +21,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from experiments.compression.container import (ValueCoding, decode_model, encode_model,
@@ -71,8 +72,8 @@ class Stages:
         expected = shared_weights(weights, mask, tuned)
         blob, decoded = round_trip(weights, mask, self.settings.index_bits,
                                    ValueCoding("kmeans", shared=tuned))
-        if any(not (decoded[name] == expected[name]).all() for name in expected):
-            raise AssertionError("the decoded file differs from the quantised weights")
+        if any(not torch.equal(decoded[name], expected[name]) for name in expected):
+            raise RuntimeError("the decoded file differs from the quantised weights")
         fixed_bits = sum(count * (bits + self.settings.index_bits) + FLOAT_BITS * 2 ** bits
                          for count in entries.values())
         coded_bits = sparse_payload_bits(blob)
