@@ -31,7 +31,8 @@ Rules the numbers follow:
   round-0 rows are used only when an experiment runs no ``imp``).
 * A round's ``density`` is the mean over seeds of the density reached in that round.
 * Metrics only some methods report (``OPTIONAL_METRICS``: lmc's barrier, ticket_anatomy's
-  measurements) are summarised where every seed has them; where rows carry a first-layer input
+  measurements; columns starting with ``OPTIONAL_PREFIXES``: the deep-compression stages) are
+  summarised where every seed has them; where rows carry a first-layer input
   profile (``in_pos_P``), ``profile_corr`` is its Pearson correlation over every pair of seeds.
 * ``at_density`` keys come from the experiment's ``report_densities`` as a percentage with any
   decimal point written ``p`` (0.1 -> ``10pct``, 0.035 -> ``3p5pct``).  For each method the round
@@ -78,6 +79,9 @@ OPTIONAL_METRICS = ("barrier", "first_density", "neighbour_kept", "neighbour_cha
 # Early-bird's draw point and the sparse methods' training compute (a fraction of dense training).
 OPTIONAL_METRICS += ("eb_iteration", "eb_found", "train_cost", "imp_train_cost")
 PROFILE_PREFIX = "in_pos_"  # ticket_anatomy's first-layer profile over input positions
+# Column families only some methods report, summarised like OPTIONAL_METRICS: the deep-compression
+# methods' stage sizes and accuracies (experiments/compression/stages.py).
+OPTIONAL_PREFIXES = ("dc_",)
 DENSE_METHOD = "imp"
 # Densities this far (as a ratio) beyond a method's range are not "near" a reported target.
 AT_DENSITY_TOLERANCE = 1.1
@@ -108,7 +112,7 @@ def group_rounds(rows: list[dict], method: str) -> list[dict]:
                  "n": len(group)}
         entry.update({metric: stat([row[metric] for row in group]) for metric in METRICS})
         # Metrics only some methods report (lmc's barrier), where every seed has them.
-        for metric in OPTIONAL_METRICS:
+        for metric in OPTIONAL_METRICS + prefixed_columns(group):
             if all(row.get(metric) not in (None, "") for row in group):
                 entry[metric] = stat([float(row[metric]) for row in group])
         correlation = profile_correlation(group)
@@ -116,6 +120,11 @@ def group_rounds(rows: list[dict], method: str) -> list[dict]:
             entry["profile_corr"] = correlation
         entries.append(entry)
     return entries
+
+
+def prefixed_columns(group: list[dict]) -> tuple[str, ...]:
+    """The columns of ``group``'s rows that start with one of ``OPTIONAL_PREFIXES``."""
+    return tuple(column for column in group[0] if column.startswith(OPTIONAL_PREFIXES))
 
 
 def profile_correlation(group: list[dict]) -> dict | None:

@@ -190,6 +190,15 @@ METHODS: dict[str, MethodEntry] = {entry.name: entry for entry in (
     MethodEntry("static_sparse", M + "static_sparse:StaticSparse",
                 MethodStyle("Static sparse (random ERK)", PURPLE, "v", ":"),
                 "rigl's random ERK mask on theta_0, trained without changing it", TICKET),
+    MethodEntry("deep_compression", M + "deep_compression:DeepCompression",
+                MethodStyle("Pruned, retrained (Han)", BLUE, "o", "-"),
+                "magnitude-pruned trained net, retrained; k-means sharing, Huffman, SZ3/ZFP "
+                "(Han et al.; Jin et al.)", TICKET, needs=("compression",),
+                options={"source": "retrain"}),
+    MethodEntry("deep_compression_ticket", M + "deep_compression:DeepCompression",
+                MethodStyle("IMP ticket", VERMILLION, "s", "--"),
+                "imp's trained ticket through the same compression stages", TICKET,
+                needs=("compression",), options={"source": "ticket"}),
 )}
 
 
@@ -224,6 +233,7 @@ FIGURE_KINDS: dict[str, FigureKind] = {
     "ticket_anatomy": FigureKind(("ticket_anatomy",)),
     "pai_sanity_checks": FigureKind(PAI_FIGURE, panels=True, pooled=True),
     "early_bird_distance": FigureKind(("early_bird",)),
+    "compression_tradeoff": FigureKind(("deep_compression", "deep_compression_ticket")),
 }
 # Keys a figure spec may have.
 FIGURE_SPEC_KEYS = ("kind", "methods", "panels")

@@ -35,6 +35,9 @@ experiment set loads (experiments/config.py); this module only draws.  Kinds:
   kind: its ``panels`` are experiments whose methods are drawn together.
 * ``early_bird_distance``: the early_bird method's mask distance against the training step, one
   curve per density, with the threshold and the draw steps (experiments/plots/early_bird.py).
+* ``compression_tradeoff``: accuracy against compression ratio of the deep-compression methods'
+  sparsest network: SZ3 and ZFP bounds as curves, k-means bit widths as points
+  (experiments/plots/compression.py).
 
 Accuracies in rounds.csv are fractions; the axes show percent.  Colours are the Okabe-Ito
 palette, fixed per method across all figures, each method also with its own marker and line
@@ -61,7 +64,8 @@ from experiments.atomic import write_all
 from experiments.catalogue import FIGURE_KINDS
 from experiments.config import ConfigError, find_figure, load_experiment_set
 from experiments.console import Console, guarded
-from experiments.plots import anatomy, early_bird, lmc, lth, pai, structured, supermask
+from experiments.plots import (anatomy, compression, early_bird, lmc, lth, pai, structured,
+                                supermask)
 from experiments.plots.axes import FigureData, density_ticks  # noqa: F401 (tests use density_ticks)
 from experiments.plots.style import FIGURE_SIZE_IN, PDF_METADATA, RC_PARAMS
 from experiments.provenance import collect_provenance
@@ -147,6 +151,8 @@ KINDS = {
     "ticket_anatomy": FigureDrawing(anatomy.draw_ticket_anatomy, size_in=anatomy.SIZE_IN),
     "pai_sanity_checks": FigureDrawing(pai.draw_pai_sanity_checks, size_in=pai.SIZE_IN),
     "early_bird_distance": FigureDrawing(early_bird.draw_early_bird_distance),
+    "compression_tradeoff": FigureDrawing(compression.draw_compression_tradeoff,
+                                          size_in=compression.SIZE_IN),
 }
 
 

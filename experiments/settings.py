@@ -53,6 +53,20 @@ class RigLSettings:
 
 
 @dataclass(frozen=True)
+class CompressionSettings:
+    """The deep-compression and error-bounded methods (experiments/compression/)."""
+
+    bits: tuple[int, ...]  # k-means weight-sharing widths
+    index_bits: int  # width of a relative-index gap field
+    retrain_iterations: int  # steps of retraining after magnitude pruning (Han et al.)
+    retrain_lr: float
+    finetune_iterations: int  # steps of the centroid fine-tune
+    finetune_lr: float
+    sz3_bounds: tuple[float, ...]
+    zfp_tolerances: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class ExperimentSettings:
     """What a method may read of its experiment."""
 
@@ -65,6 +79,7 @@ class ExperimentSettings:
     # Sections only the experiments running those methods have (None elsewhere).
     early_bird: EarlyBirdSettings | None = None
     rigl: RigLSettings | None = None
+    compression: CompressionSettings | None = None  # absent unless the experiment compresses
 
     @property
     def eval_batch_size(self) -> int:
@@ -87,4 +102,12 @@ def experiment_settings(cfg: Mapping[str, Any]) -> ExperimentSettings:
         structured=StructuredSettings(**structured),
         rewind_iteration=cfg.get("rewind_iteration"),
         early_bird=EarlyBirdSettings(**cfg["early_bird"]) if "early_bird" in cfg else None,
-        rigl=RigLSettings(**cfg["rigl"]) if "rigl" in cfg else None)
+        rigl=RigLSettings(**cfg["rigl"]) if "rigl" in cfg else None,
+        compression=_compression(cfg.get("compression")))
+
+
+def _compression(section: Mapping[str, Any] | None) -> CompressionSettings | None:
+    if section is None:
+        return None
+    return CompressionSettings(**{key: tuple(value) if isinstance(value, list) else value
+                                  for key, value in section.items()})

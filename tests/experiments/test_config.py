@@ -194,7 +194,8 @@ def test_round_trial_and_summary_settings_split_the_experiment_keys():
 
     cfg = load_experiment_set("config/experiments/default.yaml")["lth_mnist1d"]
     assert set(round_settings(cfg)) == {"dataset", "model", "training", "pruning", "rewind_iteration",
-                                         "supermask", "structured", "early_bird", "rigl"}
+                                         "supermask", "structured", "early_bird", "rigl",
+                                         "compression"}
     # round_settings names an absent optional section too (as None); trial_settings does not.
     absent = {"early_bird", "rigl"}
     assert set(trial_settings(cfg)) == set(round_settings(cfg)) - absent | {"methods", "seeds"}

@@ -86,6 +86,12 @@ experiments:
     early_bird: {check_every: 2, queue: 3, threshold: 0.1}
     figures:
       tiny_early_bird: {kind: early_bird_distance}
+  tiny_compression:
+    <<: *panel
+    methods: [imp, deep_compression, deep_compression_ticket]
+    compression: {bits: [2, 4]}
+    figures:
+      tiny_compress: {kind: compression_tradeoff}
 """
 COLUMNS = ["method", "seed", "round", "density", "test_acc", "val_acc", "early_stop_iter",
            "final_test_acc", "params", "flops", "compression", "speedup"]
@@ -166,6 +172,31 @@ def write_early_bird_results(results: Path) -> None:
                              "train_cost": 0.5, "imp_train_cost": 2.0, **dist})
 
 
+def write_compression_results(results: Path) -> None:
+    """Rows of the deep-compression methods beside imp's: stage ratios and accuracies."""
+    write_results(results, methods=["imp"])
+    stages = {"dc_dense": (1.0, 0.9), "dc_pruned": (5.0, 0.88), "dc_h2": (40.0, 0.7),
+              "dc_h4": (30.0, 0.86), "dc_q2": (35.0, 0.7), "dc_q4": (26.0, 0.86),
+              "dc_sz3_1em2": (20.0, 0.87), "dc_sz3_1em1": (28.0, 0.8),
+              "dc_zfp_1em2": (15.0, 0.88), "dc_zfp_1em1": (19.0, 0.85)}
+    columns = [f"{stage}_{part}" for stage in stages for part in ("ratio", "acc")]
+    columns.append("dc_sz3_1em1_file_ratio")  # not a bound of its own
+    with (results / "rounds.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS + columns)
+        writer.writeheader()
+        writer.writerows(rows_of(["imp"]))
+        for method in ("deep_compression", "deep_compression_ticket"):
+            for row in rows_of([method]):
+                if row["round"] == 0:
+                    continue
+                spread = 1 + 0.05 * row["seed"] + 0.1 * row["round"]
+                values = {f"{stage}_ratio": ratio * spread for stage, (ratio, _) in stages.items()}
+                values["dc_sz3_1em1_file_ratio"] = 10.0
+                values.update({f"{stage}_acc": acc - 0.01 * row["seed"]
+                               for stage, (_, acc) in stages.items()})
+                writer.writerow({**row, **values})
+
+
 @pytest.fixture
 def setup(tmp_path: Path) -> dict:
     config = tmp_path / "set.yaml"
@@ -181,6 +212,7 @@ def setup(tmp_path: Path) -> dict:
     write_results(results.parent / "tiny_pai",
                   methods=["dense", "snip", "snip_shuffled", "snip_reinit", "pai_random"])
     write_early_bird_results(results.parent / "tiny_eb")
+    write_compression_results(results.parent / "tiny_compression")
     return {"config": config, "results": results, "figures": tmp_path / "figures"}
 
 
@@ -191,7 +223,8 @@ def draw(setup: dict, name: str, out: Path | None = None) -> int:
     out = out or setup["figures"] / f"{name}.pdf"
     own = {"tiny_structured": "tiny_s", "tiny_lr": "tiny_lr_a", "tiny_lmc": "tiny_lmc_a",
            "tiny_ticket": "tiny_anatomy", "tiny_pai_checks": "tiny_pai",
-           "tiny_early_bird": "tiny_eb"}
+           "tiny_early_bird": "tiny_eb",
+           "tiny_compress": "tiny_compression"}
     results = setup["results"].parent / own[name] if name in own else setup["results"]
     return main(["--experiments-file", str(setup["config"]), "--figure", name,
                  "--results", str(results), "--out", str(out)])
