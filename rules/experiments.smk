@@ -24,6 +24,10 @@ rule trial:
         experiment=one_of(APART),
         seed=r"\d+",
     threads: 1
+    # One job per seed are the experiments whose networks cannot stack here (conv nets on a CPU):
+    # together the longest work of a fresh build. Started first, they leave the short stacked
+    # jobs to fill the cores at the end, instead of one of them running alone while cores wait.
+    priority: 1
     resources:
         gpu=GPUS_PER_TRIAL,
         runtime=trial_runtime,
