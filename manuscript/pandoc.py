@@ -90,7 +90,7 @@ def read_markdown(path: str, cache=None) -> dict:
 
     The workflow's scan and the build both need it; with a cache the build reuses the scan's.
     """
-    key = _markdown_key(path)
+    key = markdown_key(path)
     ast = cache.get("ast", key) if cache else None
     if ast is None:
         require_utf8(path, Path(path).read_bytes())
@@ -100,7 +100,8 @@ def read_markdown(path: str, cache=None) -> dict:
     return ast
 
 
-def _markdown_key(path: str) -> str:
+def markdown_key(path: str) -> str:
+    """The cache key of a chapter's parse: its bytes, this package's code and the tools."""
     from manuscript import cache  # late: manuscript.cache names the pandoc it keys on
 
     return cache.key("markdown", files=[path])

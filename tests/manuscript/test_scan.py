@@ -59,3 +59,30 @@ def test_a_damaged_cache_entry_is_read_again_from_the_chapter(project, damage):
     for entry in (folder / "ast").glob("*.json"):
         entry.write_bytes(damage)
     assert scan(["c.md"], cache=Cache(folder)) == expected
+
+
+def test_an_unchanged_chapter_is_not_walked_again(project, monkeypatch):
+    """Each Snakemake start scans every chapter; only an edited one may cost a walk."""
+    import manuscript.scan as scan_module
+
+    (project / "a.md").write_text(CHAPTER)
+    (project / "b.md").write_text("# B\n\nPlain prose.\n")
+    folder = project / "build" / "cache"
+    expected = scan(["a.md", "b.md"], cache=Cache(folder))
+    walked = []
+    walk = scan_module._walk
+    monkeypatch.setattr(scan_module, "_walk", lambda ast: walked.append(ast) or walk(ast))
+    assert scan(["a.md", "b.md"], cache=Cache(folder)) == expected and walked == []
+    (project / "b.md").write_text("# B\n\nEdited.\n\n![C](figures/c.pdf)\n")
+    assert scan(["a.md", "b.md"], cache=Cache(folder)).figures == ["figures/acc.pdf", "figures/c.pdf"]
+    assert len(walked) == 1
+
+
+@pytest.mark.parametrize("damage", [b"", b"{not json"])
+def test_a_damaged_scan_entry_is_walked_again(project, damage):
+    (project / "c.md").write_text(CHAPTER)
+    folder = project / "build" / "cache"
+    expected = scan(["c.md"], cache=Cache(folder))
+    for entry in (folder / "scan").glob("*.json"):
+        entry.write_bytes(damage)
+    assert scan(["c.md"], cache=Cache(folder)) == expected
