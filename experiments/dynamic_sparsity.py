@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from experiments import flops
-from experiments.masks import Mask, removal_count
+from experiments.masks import Mask, random_layer, removal_count
 
 StateDict = dict[str, torch.Tensor]
 
@@ -73,12 +73,7 @@ def erk_random_mask(like: Mask, generator: torch.Generator) -> Mask:
     """A random mask keeping as many weights in all as ``like``, spread over layers by ERK."""
     counts = erk_counts({name: tuple(keep.shape) for name, keep in like.items()},
                         sum(int(keep.sum()) for keep in like.values()))
-    mask = {}
-    for name, keep in like.items():
-        flat = torch.zeros(keep.numel(), dtype=torch.bool)
-        flat[torch.randperm(keep.numel(), generator=generator)[:counts[name]]] = True
-        mask[name] = flat.view(keep.shape)
-    return mask
+    return {name: random_layer(keep.shape, counts[name], generator) for name, keep in like.items()}
 
 
 def drop_fraction(iteration: int, alpha: float, end: int) -> float:

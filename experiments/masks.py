@@ -233,7 +233,7 @@ def _unset(mask: Mask, names: list[str], alive: list[torch.Tensor], chosen: torc
 
 def random_mask(like: Mask, generator: torch.Generator) -> Mask:
     """Random mask keeping, in every layer, exactly as many weights as ``like`` does."""
-    return {name: _random_layer(m.shape, int(m.sum()), generator) for name, m in like.items()}
+    return {name: random_layer(m.shape, int(m.sum()), generator) for name, m in like.items()}
 
 
 def random_mask_global(like: Mask, generator: torch.Generator, pooled: list[str]) -> Mask:
@@ -248,11 +248,12 @@ def random_mask_global(like: Mask, generator: torch.Generator, pooled: list[str]
                 for name, part in zip(pooled, torch.split(flat, sizes))}
     for name, m in like.items():
         if name not in new_mask:
-            new_mask[name] = _random_layer(m.shape, int(m.sum()), generator)
+            new_mask[name] = random_layer(m.shape, int(m.sum()), generator)
     return {name: new_mask[name] for name in like}
 
 
-def _random_layer(shape: torch.Size, kept: int, generator: torch.Generator) -> torch.Tensor:
+def random_layer(shape: torch.Size, kept: int, generator: torch.Generator) -> torch.Tensor:
+    """A bool mask of ``shape`` keeping ``kept`` positions drawn uniformly at random."""
     numel = math.prod(shape)
     flat = torch.zeros(numel, dtype=torch.bool)
     flat[torch.randperm(numel, generator=generator)[:kept]] = True
