@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,6 @@ from pypdf import PdfReader
 from experiments.figures import KINDS, density_ticks, main
 from tests.experiments.test_aggregate import size_columns
 
-REPO = Path(__file__).resolve().parents[2]
 
 EXPERIMENT_SET = """\
 experiments:
@@ -376,20 +373,6 @@ def test_panel_kinds_draw_every_panel(setup, name, labels):
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
     assert all(label in text for label in labels), text
-
-
-def test_figure_jobs_import_neither_torch_nor_torchvision():
-    """A figure job only reads CSV and JSON: importing torch would add about 2.5 s to each of
-    the build's figure jobs (torchvision alone loads torch._dynamo)."""
-    code = ("import sys; import experiments.figures; "
-            "heavy = {'torch', 'torchvision'} & set(sys.modules); assert not heavy, heavy")
-    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
-
-
-def test_an_mnist1d_trial_imports_no_torchvision():
-    code = ("import sys; import experiments.trial; "
-            "assert 'torchvision' not in sys.modules")
-    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=120)
 
 
 def test_a_pooled_figure_needs_each_method_in_one_of_its_experiments(setup, capsys):

@@ -51,12 +51,14 @@ def test_cached_scan_reads_an_edited_chapter_and_nothing_else(project):
     assert set(before) < set(after) and len(after) == len(before) + 1
 
 
+@pytest.mark.parametrize("kind", ["ast", "scan"])
 @pytest.mark.parametrize("damage", [b"", b"{not json", b'{"format": 1, "value": {"figures": 3}}'])
-def test_a_damaged_cache_entry_is_read_again_from_the_chapter(project, damage):
+def test_a_damaged_cache_entry_is_read_again_from_the_chapter(project, kind, damage):
+    """A damaged parse or scan entry is made again from the chapter."""
     (project / "c.md").write_text(CHAPTER)
     folder = project / "build" / "cache"
     expected = scan(["c.md"], cache=Cache(folder))
-    for entry in (folder / "ast").glob("*.json"):
+    for entry in (folder / kind).glob("*.json"):
         entry.write_bytes(damage)
     assert scan(["c.md"], cache=Cache(folder)) == expected
 
@@ -76,13 +78,3 @@ def test_an_unchanged_chapter_is_not_walked_again(project, monkeypatch):
     (project / "b.md").write_text("# B\n\nEdited.\n\n![C](figures/c.pdf)\n")
     assert scan(["a.md", "b.md"], cache=Cache(folder)).figures == ["figures/acc.pdf", "figures/c.pdf"]
     assert len(walked) == 1
-
-
-@pytest.mark.parametrize("damage", [b"", b"{not json"])
-def test_a_damaged_scan_entry_is_walked_again(project, damage):
-    (project / "c.md").write_text(CHAPTER)
-    folder = project / "build" / "cache"
-    expected = scan(["c.md"], cache=Cache(folder))
-    for entry in (folder / "scan").glob("*.json"):
-        entry.write_bytes(damage)
-    assert scan(["c.md"], cache=Cache(folder)) == expected

@@ -22,7 +22,8 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 def fresh_clone(destination: Path) -> Path:
     """The files git tracks, as they are in this checkout (a clone of it, uncommitted edits
     included): no results, no build, no Snakemake state."""
-    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True,
+                            stdin=subprocess.DEVNULL)
     for name in filter(None, listed.stdout.decode().split("\0")):
         source = ROOT / name
         if source.is_file() and not name.startswith("tests/"):

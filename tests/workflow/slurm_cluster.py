@@ -129,7 +129,8 @@ class Cluster:
 
     def _node_idle(self) -> bool:
         shown = subprocess.run([shutil.which("sinfo", path=SBIN), "-h", "-o", "%t"],
-                               capture_output=True, text=True, env={**os.environ, **self.env})
+                               capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                               env={**os.environ, **self.env})
         return shown.stdout.strip() == "idle"
 
     def _wait(self, ready, what: str, timeout: float = 60) -> None:
