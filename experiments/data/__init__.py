@@ -43,19 +43,4 @@ def __getattr__(name: str):
     return getattr(importlib.import_module(f"experiments.data.{_HOMES[name]}"), name)
 
 
-__all__ = [
-    "CIFAR10_FILES",
-    "CIFAR10_FOLDER",
-    "CIFAR10_PADDING",
-    "CIFAR10_TRAIN_FILES",
-    "MNIST_FILES",
-    "NUM_CLASSES",
-    "Dataset",
-    "DatasetFormatError",
-    "DatasetSpecError",
-    "DatasetUnavailable",
-    "RandomCropFlip",
-    "Split",
-    "iterate_batches",
-    "load_dataset",
-]
+__all__ = sorted(_HOMES)
