@@ -91,7 +91,18 @@ def cite(settings, blocks: list, context: Context) -> list:
 
 
 def title_matter(settings, meta: dict, context: Context) -> tuple[dict, str]:
-    """The title matter after citeproc and the bibliography links: (metadata, its characters)."""
+    """The title matter after citeproc and the bibliography links: (metadata, its characters),
+    from the cache while the metadata and the thesis's citations are unchanged (a prose edit:
+    citeproc here costs 0.17 s of a 2.7 s rebuild)."""
+    key = cache_key("title", meta, context.__dict__, settings.key, files=citeproc_files(settings))
+    cached = settings.cache.get("title", key)
+    if cached is None:
+        cached = _cited_title_matter(settings, meta, context)
+        settings.cache.put("title", key, cached)
+    return cached[0], cached[1]
+
+
+def _cited_title_matter(settings, meta: dict, context: Context) -> tuple[dict, str]:
     blocks = [*_paragraph(context.after), _refs_stand_in()]
     cited = _citeproc(settings, meta, blocks)["meta"]
     doc = settings.doc([], cited, walk_metadata=True)

@@ -39,10 +39,12 @@ def test_after_a_prose_edit_only_that_chapter_is_filtered_and_the_typst_is_a_cle
     chapters = write_fixture(project)
     _build(chapters)
     filtered_before = _entries(project, "chapter-facts")
+    title_before = _entries(project, "title")
     _edit(project, "01-intro.md", "Tickets were proposed", "Winning tickets were first proposed")
     warm = _build(chapters)
     assert "Winning tickets were first proposed" in warm
     assert len(_entries(project, "chapter-facts") - filtered_before) == 1
+    assert _entries(project, "title") == title_before and title_before  # no citeproc of it again
     assert warm == _from_scratch(project, chapters)
 
 
