@@ -8,6 +8,7 @@ import re
 import subprocess
 import tempfile
 from functools import lru_cache
+from importlib.util import find_spec
 from pathlib import Path
 
 from manuscript.errors import SourceError, require_utf8
@@ -18,8 +19,14 @@ _PANDOC_POSITION = re.compile(r'Error at "(?P<file>[^"]+)" \(line (?P<line>\d+),
 
 @lru_cache(maxsize=1)
 def pandoc_path() -> str:
-    """The binary pypandoc-binary bundles."""
-    import pypandoc
+    """The binary pypandoc-binary bundles. Found by path: pypandoc.get_pandoc_path() runs every
+    pandoc it can find to pick the newest (0.1 s at each Snakemake start and build), and would
+    pick a newer system pandoc over the pinned one."""
+    folder = Path(find_spec("pypandoc").submodule_search_locations[0]) / "files"
+    bundled = [folder / name for name in ("pandoc", "pandoc.exe") if (folder / name).is_file()]
+    if bundled:
+        return str(bundled[0])
+    import pypandoc  # pypandoc without its binary: whatever pandoc it finds
 
     return pypandoc.get_pandoc_path()
 

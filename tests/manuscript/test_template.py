@@ -8,7 +8,7 @@ import subprocess
 import textwrap
 from pathlib import Path
 
-import pypandoc
+from manuscript.pandoc import pandoc_path
 import pypdf
 import pytest
 import typst
@@ -16,7 +16,7 @@ import typst
 from manuscript.fonts import font_dirs
 
 ROOT = Path(__file__).resolve().parents[2]
-PANDOC = pypandoc.get_pandoc_path()
+PANDOC = pandoc_path()
 
 BIB = r"""
 @article{lecun1998,
