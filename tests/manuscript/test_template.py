@@ -8,12 +8,12 @@ import subprocess
 import textwrap
 from pathlib import Path
 
-from manuscript.pandoc import pandoc_path
 import pypdf
 import pytest
 import typst
 
 from manuscript.fonts import font_dirs
+from manuscript.pandoc import pandoc_path
 
 ROOT = Path(__file__).resolve().parents[2]
 PANDOC = pandoc_path()
