@@ -3,6 +3,7 @@
     source .venv/bin/activate
     python benchmarks/rebuild.py               # 3 timed rebuilds, prints each and the median
     python benchmarks/rebuild.py --repeats 5 --cold   # also time one build with no build cache
+    python benchmarks/rebuild.py --typst-server       # a writing session: a warm Typst compiler
 
 Run it from the project root with thesis.pdf up to date (a plain `snakemake --cores 4
 thesis.pdf` first); it refuses otherwise, so no experiment is ever run by a benchmark. Each
@@ -12,10 +13,14 @@ the thesis rebuilt once more, so thesis.pdf matches the sources again when the s
 --cold first times a build from nothing: it deletes build/cache/ (never results or figures)
 and stops the Typst server, if you started one (manuscript.typst_server). With a server running,
 the timed rebuilds use it; without one, they compile in the build's own process.
+--typst-server starts a server for the timed rebuilds (after one untimed build, which pays its
+first, cold layout as a writing session does once) and stops it at the end. Processor seconds
+then leave out the server's.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import secrets
 import shutil
@@ -29,6 +34,7 @@ CHAPTER = Path("chapters/01-introduction.md")
 TARGET = "thesis.pdf"
 # What --cold removes: the document build's own caches; results and figures stay.
 BUILD_CACHE = Path("build/cache")
+SERVER_SOCKET = Path("build/typst-server.sock")
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
@@ -103,17 +109,41 @@ def time_cold_build() -> tuple[float, float]:
     return seconds, cpu
 
 
+@contextlib.contextmanager
+def typst_server():
+    """A Typst server for the block, warmed by one untimed rebuild; stopped afterwards."""
+    server = subprocess.Popen([sys.executable, "-m", "manuscript.typst_server"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # one line per compile
+    try:
+        deadline = time.monotonic() + 30
+        while not SERVER_SOCKET.exists():
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("rebuild.py: the Typst server did not start")
+            time.sleep(0.1)
+        CHAPTER.write_text(edited(CHAPTER.read_text(encoding="utf-8"), "warming"), encoding="utf-8")
+        timed_build()
+        yield
+    finally:
+        subprocess.run([sys.executable, "-m", "manuscript.typst_server", "--stop"],
+                       capture_output=True, stdin=subprocess.DEVNULL)
+        server.wait(timeout=30)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed rebuilds (default 3)")
     parser.add_argument("--cold", action="store_true", help=f"also time one build without {BUILD_CACHE}/")
+    parser.add_argument("--typst-server", action="store_true",
+                        help="time the rebuilds with a warm Typst server, started and stopped here")
     args = parser.parse_args(argv)
     require_up_to_date()
     if args.cold:
         time_cold_build()
     original = CHAPTER.read_bytes()
     try:
-        times = time_text_edits(original, args.repeats)
+        with typst_server() if args.typst_server else contextlib.nullcontext():
+            times = time_text_edits(original, args.repeats)
     finally:
         CHAPTER.write_bytes(original)
         timed_build()  # thesis.pdf matches the restored sources again
