@@ -87,9 +87,15 @@ def retrain(context: MethodContext, weights: StateDict, mask: Mask) -> tuple[Sta
     cfg = dict(context.settings.training, lr=compression.retrain_lr)
     model = context.build_model(context.seeds.init)
     model.load_state_dict(weights)  # train() zeroes the pruned weights
+    start = max(cfg["iterations"] - compression.retrain_iterations, 0)
     result = train(model, mask, context.dataset, cfg, data_seed=context.seeds.data_order,
-                   start_iteration=max(cfg["iterations"] - compression.retrain_iterations, 0))
-    return result.final_weights, result.metrics()
+                   start_iteration=start)
+    metrics = result.metrics()
+    # Retraining is a phase of its own (Han et al.), not a resumed run: ``start`` only picks the
+    # schedule's last batches. Its early stop counts retraining steps, the clock of
+    # ``iterations``, where train() counts from the dense run's step 0 (right for rewinding).
+    metrics["early_stop_iter"] -= start
+    return result.final_weights, metrics
 
 
 def stages(context: MethodContext) -> Stages:

@@ -167,6 +167,12 @@ def test_methods_compress_every_fourth_round_back_from_the_last_and_report_every
     assert reused["test_acc"] == ticket["test_acc"]  # the ticket's own round
 
 
+def test_retraining_reports_its_early_stop_on_the_clock_of_its_own_steps(tiny_rows):
+    retrained = [row for row in tiny_rows[0][0] if row["method"] == "deep_compression"]
+    # retrain_iterations 10 of the 20 steps, evaluated after its 10th: steps into retraining.
+    assert [(row["iterations"], row["early_stop_iter"]) for row in retrained] == [(10, 10)] * 2
+
+
 def test_han_pruning_is_iterative_with_the_tickets_counts(tiny_rows):
     state = tiny_rows[1]
     early, late = (state.load_mask("deep_compression", r) for r in (1, 5))

@@ -1,0 +1,48 @@
+"""The convergence report: mean early stop over seeds against the budget, flagged at 90%."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import convergence  # noqa: E402
+
+HEADER = "method,seed,round,density,test_acc,early_stop_iter,iterations\n"
+
+
+def write_rounds(results: Path, experiment: str, rows: list[str]) -> None:
+    folder = results / experiment
+    folder.mkdir(parents=True)
+    (folder / "rounds.csv").write_text(HEADER + "".join(row + "\n" for row in rows))
+
+
+def test_means_over_seeds_flag_at_ninety_percent_and_skip_untrained(tmp_path, capsys):
+    write_rounds(tmp_path, "lottery", [
+        "imp,0,0,1.0,0.6,300,1000", "imp,1,0,1.0,0.6,500,1000",  # mean 400: inside
+        "imp,0,1,0.5,0.6,900,1000", "imp,1,1,0.5,0.6,800,1000",  # mean 850: inside
+        "reinit,0,1,0.5,0.5,1000,1000", "reinit,1,1,0.5,0.5,800,1000",  # mean 900: flagged
+        "untrained,0,1,0.5,0.1,0,0", "untrained,1,1,0.5,0.1,0,0",  # trains nothing
+    ])
+    write_rounds(tmp_path, "other", ["random,0,2,0.25,0.4,1450,1450"])
+    assert convergence.convergence_rows(tmp_path / "lottery" / "rounds.csv") == [
+        ("imp", 0, 1.0, 400.0, 1000.0), ("imp", 1, 0.5, 850.0, 1000.0),
+        ("reinit", 1, 0.5, 900.0, 1000.0)]
+    assert convergence.report(tmp_path) == 2
+    out = capsys.readouterr().out.splitlines()
+    flagged = [line.split()[0] for line in out if "<-" in line]
+    assert flagged == ["reinit", "random"]
+    assert out[-1].startswith("2 method-round rows")
+    assert not any("untrained" in line for line in out)
+
+
+def test_the_script_exits_zero_with_flagged_rows(tmp_path):
+    write_rounds(tmp_path, "lottery", ["reinit,0,1,0.5,0.5,1000,1000"])
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "convergence.py"),
+                          "--results", str(tmp_path)], capture_output=True, text=True,
+                         stdin=subprocess.DEVNULL, timeout=60)
+    assert run.returncode == 0
+    assert run.stdout.splitlines()[-1].startswith("1 method-round rows")
