@@ -78,6 +78,8 @@ OPTIONAL_METRICS = ("barrier", "first_density", "neighbour_kept", "neighbour_cha
                     "kept_sign_kept", "pruned_sign_kept")
 # Early-bird's draw point and the sparse methods' training compute (a fraction of dense training).
 OPTIONAL_METRICS += ("eb_iteration", "eb_found", "train_cost", "imp_train_cost")
+# The structured methods' measure of what the last tenth of a budget bought.
+OPTIONAL_METRICS += ("late_val_loss_gain", "late_test_acc_gain")
 PROFILE_PREFIX = "in_pos_"  # ticket_anatomy's first-layer profile over input positions
 # Column families only some methods report, summarised like OPTIONAL_METRICS: the deep-compression
 # methods' stage sizes and accuracies (experiments/compression/stages.py).
