@@ -56,10 +56,16 @@ class _TopK(torch.autograd.Function):
 
 
 def topk_mask(score: torch.Tensor, k: int) -> torch.Tensor:
-    """Bool mask keeping the ``k`` largest entries of ``score`` (ties: lower flat index)."""
-    order = torch.sort(score.detach().flatten(), descending=True, stable=True).indices
-    keep = torch.zeros(score.numel(), dtype=torch.bool, device=score.device)
-    keep[order[:k]] = True
+    """Bool mask keeping the ``k`` largest entries of ``score`` (ties: lower flat index), the
+    first k of a stable descending sort. Selecting the k-th largest value instead of sorting is
+    several times faster, and the search asks for a mask every step."""
+    flat = score.detach().flatten()
+    if k <= 0:
+        return torch.zeros_like(flat, dtype=torch.bool).view(score.shape)
+    threshold = torch.kthvalue(flat, flat.numel() - k + 1).values
+    above, tied = flat > threshold, flat == threshold
+    # Of the entries equal to the threshold, the lowest-indexed fill the k places left.
+    keep = above | (tied & (tied.cumsum(0) <= k - above.sum()))
     return keep.view(score.shape)
 
 
