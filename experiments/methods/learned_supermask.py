@@ -8,8 +8,12 @@
   of the round, chosen by learned scores; weights are theta_0.
 - ``edgepopup_signed_constant``: the same on weights sign(theta_0) * std of the layer's theta_0.
 
-Scores train with the experiment's optimizer at ``supermask.lr`` for ``supermask.iterations``
-steps (default: training.iterations). Rounds 1..rounds: at density 1 there is nothing to choose.
+Each round's search is one ``TrainJob`` carrying a ``SupermaskSpec``: the scheduler trains it
+stacked with the other searches of the wave (experiments/stacked_supermask.py). Scores train
+with the supermask section's optimizer, momentum, weight decay and schedule where it sets them
+(else training's), at ``supermask.lr``, for ``supermask.iterations`` steps (default:
+training.iterations); ``supermask.bernoulli`` overrides those for the Bernoulli search. Rounds
+1..rounds: at density 1 there is nothing to choose.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ class LearnedSupermask(Method):
                              counts, context.settings.supermask.rescale,
                              derive_seed(context.seed, "supermask_sampling", round_index))
         job = TrainJob(self.frozen_weights(context, counts), context.dense_mask(),
-                       context.seeds.data_order, cfg=search_settings(context.settings),
+                       context.seeds.data_order, cfg=search_settings(context.settings, self.style),
                        supermask=spec)
         result = yield job
         return evaluation_mask(self.style, result.final_weights, counts), result.metrics()
@@ -76,11 +80,16 @@ class LearnedSupermask(Method):
 
 
 
-def search_settings(settings: ExperimentSettings) -> dict:
+def search_settings(settings: ExperimentSettings, style: str) -> dict:
     """The trainer's settings for the score search: the experiment's training, with the
-    supermask section's learning rate and budget."""
+    supermask section's optimizer, learning rate, schedule and budget (and, for the Bernoulli
+    search, its own overrides of those)."""
     supermask = settings.supermask
-    cfg = dict(settings.training, lr=supermask.lr)
+    cfg = dict(settings.training, lr=supermask.lr, **supermask.search)
+    if style == "bernoulli":
+        cfg.update(supermask.bernoulli)
     if supermask.iterations is not None:
         cfg["iterations"] = supermask.iterations
+    if "lr_schedule" in cfg:
+        cfg["lr_milestones"] = []  # the search's own schedule replaces training's steps
     return cfg
