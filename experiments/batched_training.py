@@ -6,8 +6,8 @@ penalty; or a supermask search, whose scores train on frozen weights:
 experiments/stacked_supermask.py). Jobs of one shape and settings whose network stacks
 (experiments/stacked.py: the MLPs; experiments/stacked_conv.py: the conv nets) train together as
 one stacked network, each with its own mask, batch order and optimizer state; the others train
-one at a time with ``train``. Either way the results are those of training each job alone: on the CPU
-bit for bit, on a GPU within float tolerance (cuBLAS picks kernels by batch shape).
+one at a time with ``train``. Either way the results are those of training each job alone:
+on the CPU bit for bit, on a GPU within float tolerance (cuBLAS picks kernels by batch shape).
 
 How the stacked loop keeps that promise and keeps a GPU busy:
 
