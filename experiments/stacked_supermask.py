@@ -51,7 +51,11 @@ class SupermaskStack:
                  per_model: bool):
         del per_model  # scores are always one leaf per model: masks are built per model
         specs = [job.supermask for job in jobs]
-        self.specs, self.buffers = specs, {}
+        self.specs = specs
+        # Batch-norm running statistics (K, C) still update while the scores train, as in the
+        # lone net, whose buffers stay the module's own.
+        self.buffers = {name: torch.stack([job.start_weights[name] for job in jobs]).to(device)
+                        for name in chain.buffer_names}
         self.masked_names = chain.masked_names
         self.frozen = [{name: job.start_weights[name].to(device, copy=True)
                         for name in chain.param_names} for job in jobs]

@@ -94,3 +94,33 @@ def test_the_search_trains_scores_only_and_topk_keeps_k():
     assert any(not torch.equal(result.final_weights[name], start[name]) for name in start)
     mask = evaluation_mask("topk", result.final_weights, job.supermask.keep)
     assert {name: int(keep.sum()) for name, keep in mask.items()} == job.supermask.keep
+
+
+def test_conv_searches_with_batch_norm_stack_as_on_a_gpu(monkeypatch):
+    """A GPU stacks conv nets; on the CPU with one convolution per copy a stacked search
+    still equals its search alone, batch-norm running statistics included."""
+    from experiments import batched_training
+    from experiments.models.conv import convnet
+    from tests.experiments.test_stacked_conv import signal_dataset
+
+    monkeypatch.setitem(batched_training.STACK_CONVS, "cpu", True)
+    monkeypatch.setitem(batched_training.GROUPED_CONVS, "cpu", False)
+
+    def conv() -> torch.nn.Module:
+        return convnet((40,), 10, (4, 6), (8,), batch_norm=True)
+
+    cfg = dict(CFG, eval_batch_size=60)
+    batch = []
+    for index, style in enumerate(["topk", "bernoulli", "topk"]):
+        torch.manual_seed(index)
+        model = conv()
+        weights = prunable_weights(model)
+        scores = {name: torch.randn(w.shape, generator=generator(index)) for name, w in
+                  weights.items()}
+        keep = {name: w.numel() // 2 for name, w in weights.items()}
+        spec = SupermaskSpec(style, scores, keep, True, sample_seed=index)
+        batch.append(TrainJob(state_snapshot(model), dense_mask(model), data_seed=index,
+                              cfg=cfg, supermask=spec))
+    together = train_jobs(batch, conv, signal_dataset(), cfg)
+    for result, job in zip(together, batch):
+        assert_same(result, train_jobs([job], conv, signal_dataset(), cfg, stack=False)[0])
