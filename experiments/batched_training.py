@@ -2,10 +2,12 @@
 
 A ``TrainJob`` is one call of ``experiments.training.train`` written down as data (start weights,
 mask, data seed; optionally its own architecture, training settings and batch-norm scale
-penalty). Jobs of one shape and settings whose network stacks (experiments/stacked.py: the MLPs;
-experiments/stacked_conv.py: the conv nets) train together as one stacked network, each with its
-own mask, batch order and optimizer state; the others train one at a time with ``train``. Either way the results are those of training each job alone: on the CPU
-bit for bit, on a GPU within float tolerance (cuBLAS picks kernels by batch shape).
+penalty; or a supermask search, whose scores train on frozen weights:
+experiments/stacked_supermask.py). Jobs of one shape and settings whose network stacks
+(experiments/stacked.py: the MLPs; experiments/stacked_conv.py: the conv nets) train together as
+one stacked network, each with its own mask, batch order and optimizer state; the others train
+one at a time with ``train``. Either way the results are those of training each job alone:
+on the CPU bit for bit, on a GPU within float tolerance (cuBLAS picks kernels by batch shape).
 
 How the stacked loop keeps that promise and keeps a GPU busy:
 
@@ -36,7 +38,9 @@ from experiments.masks import Mask
 from experiments.stacked import LinearChain, linear_chain
 from experiments.stacked_conv import ConvStack, conv_stack
 from experiments.stacked_run_state import BatchPlan, StackWeights
+from experiments.stacked_supermask import SupermaskStack, train_supermask_alone
 from experiments.structured.slimming import penalty_hook
+from experiments.supermasks.learned import SupermaskSpec
 from experiments.training import (Diverged, EvalPoint, MaskUpdate, StateDict, TrainResult,
                                   build_optimizer, check_finite, replace_mask, resumed_schedule,
                                   train)
@@ -81,6 +85,9 @@ class TrainJob:
     # the mask while training (TrainResult.final_mask); experiments.training has both.
     snapshot_iterations: tuple[int, ...] = ()
     mask_update: MaskUpdate | None = None
+    # A supermask search (experiments/stacked_supermask.py): start_weights stay frozen, the
+    # spec's scores train; the result's final_weights are the scores.
+    supermask: SupermaskSpec | None = None
 
 
 Stack = LinearChain | ConvStack
@@ -141,14 +148,15 @@ def _first_of_shared(jobs: list[TrainJob]) -> list[int]:
 
 
 def _groups(jobs: list[TrainJob], positions: list[int]) -> list[list[int]]:
-    """``positions`` grouped by what a stack shares: the layer shapes, the training settings and
-    the start iteration (a stack has one clock); groups and members in job order."""
+    """``positions`` grouped by what a stack shares: the layer shapes, the training settings,
+    the start iteration (a stack has one clock) and whether it trains weights or supermask
+    scores; groups and members in job order."""
     groups: dict[tuple, list[int]] = {}
     for k in positions:
         job = jobs[k]
         shapes = tuple((name, tuple(value.shape)) for name, value in job.start_weights.items())
         key = (shapes, None if job.cfg is None else repr(sorted(job.cfg.items())),
-               job.start_iteration)
+               job.start_iteration, job.supermask is not None)
         groups.setdefault(key, []).append(k)
     return list(groups.values())
 
@@ -173,6 +181,8 @@ def _numbered(first: int, call: Callable, *args):
 
 
 def _train_alone(model: nn.Module, job: TrainJob, dataset: Dataset, cfg: dict) -> TrainResult:
+    if job.supermask is not None:
+        return train_supermask_alone(model, job, dataset, cfg)
     model.load_state_dict(job.start_weights)
     hook = None if job.scale_penalty is None else penalty_hook(model, job.scale_penalty)
     return train(model, job.mask, dataset, cfg, data_seed=job.data_seed,
@@ -188,7 +198,8 @@ class _StackedRun:
                  device: torch.device):
         self.chain, self.jobs, self.dataset, self.cfg = chain, jobs, dataset, cfg
         self.dtype = PRECISIONS[cfg.get("precision", "float32")]
-        self.weights = StackWeights(chain, jobs, device, PER_MODEL_LEAVES.get(device.type, False))
+        weights = SupermaskStack if jobs[0].supermask is not None else StackWeights
+        self.weights = weights(chain, jobs, device, PER_MODEL_LEAVES.get(device.type, False))
         self.start = jobs[0].start_iteration  # the same for every job of a stack (train_jobs)
         self.optimizer = build_optimizer(self.weights.leaves(), cfg)
         self.schedule = resumed_schedule(self.optimizer, cfg, self.start)
@@ -245,14 +256,15 @@ class _StackedRun:
         self.weights.add_scale_penalties([job.scale_penalty for job in self.jobs])
         self._update_masks(iteration)  # before the masking below: it reads dense gradients
         weights, keeps = self.weights.masked_pairs()
-        torch._foreach_mul_([w.grad for w in weights], keeps)
+        if weights:  # none in a supermask stack
+            torch._foreach_mul_([w.grad for w in weights], keeps)
         self.optimizer.step()
         self.schedule.step()
         self.weights.apply_masks()
 
     @torch.no_grad()
     def _evaluate(self, iteration: int) -> list[EvalPoint]:
-        params = self.weights.stacked()
+        params = self.weights.stacked(training=False)
         val, test = self._sums(params, self.dataset.val), self._sums(params, self.dataset.test)
         read = torch.cat(val + test).tolist()  # the one read from the device
         cut = len(val) * 2 * len(self.jobs)

@@ -8,7 +8,7 @@ stay those of the config mappings (experiments/config.py), so nothing here chang
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -28,6 +28,11 @@ class SupermaskSettings:
     rescale: bool  # dynamic weight rescaling of masks on untrained weights
     lr: float  # learning rate of learned mask scores
     iterations: int | None  # steps of learned mask scores (None: training.iterations)
+    # The score search's optimizer settings where they differ from training's (None: training's):
+    # optimizer, momentum, weight_decay, lr_schedule (constant | cosine).
+    search: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # bernoulli_supermask's own overrides of lr, momentum, weight_decay and lr_schedule.
+    bernoulli: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,10 @@ class ExperimentSettings:
         return self.training["eval_batch_size"]
 
 
+# Keys of the supermask section that set the score search's optimizer (SupermaskSettings.search).
+SEARCH_KEYS = ("optimizer", "momentum", "weight_decay", "lr_schedule")
+
+
 def experiment_settings(cfg: Mapping[str, Any]) -> ExperimentSettings:
     """The typed settings of a validated, default-filled experiment config."""
     pruning, supermask, structured = cfg["pruning"], cfg["supermask"], cfg["structured"]
@@ -97,8 +106,10 @@ def experiment_settings(cfg: Mapping[str, Any]) -> ExperimentSettings:
                                 # that do not set them stay as they were.
                                 pruning.get("global_count", "pool"),
                                 pruning.get("output_in_pool", False)),
-        supermask=SupermaskSettings(supermask["rescale"], supermask["lr"],
-                                    supermask.get("iterations")),
+        supermask=SupermaskSettings(
+            supermask["rescale"], supermask["lr"], supermask.get("iterations"),
+            MappingProxyType({key: supermask[key] for key in SEARCH_KEYS if key in supermask}),
+            MappingProxyType(dict(supermask.get("bernoulli", {})))),
         structured=StructuredSettings(**structured),
         rewind_iteration=cfg.get("rewind_iteration"),
         early_bird=EarlyBirdSettings(**cfg["early_bird"]) if "early_bird" in cfg else None,

@@ -45,8 +45,9 @@ class StackWeights:
     def leaves(self) -> list[Tensor]:
         return [leaf for leaves in self.params.values() for leaf in leaves]
 
-    def stacked(self) -> dict[str, Tensor]:
-        """Name -> (K, *shape): the stack the forward pass uses."""
+    def stacked(self, training: bool = True) -> dict[str, Tensor]:
+        """Name -> (K, *shape): the stack the forward pass uses (the same in training and
+        evaluation; a supermask stack's differ)."""
         return {name: torch.stack(leaves) if self.per_model else leaves[0]
                 for name, leaves in self.params.items()}
 

@@ -132,9 +132,12 @@ def resumed_schedule(optimizer: torch.optim.Optimizer, cfg: dict,
 
 
 def lr_factor(step: int, cfg: dict) -> float:
-    """Multiplier of the peak lr for the step after ``step`` steps: warm-up, then milestones."""
+    """Multiplier of the peak lr for the step after ``step`` steps: warm-up, then milestones,
+    or with ``lr_schedule: cosine`` a cosine decay from the peak to zero at ``iterations``."""
     warmup = cfg.get("warmup_iterations", 0)
     ramp = min(1.0, (step + 1) / warmup) if warmup else 1.0
+    if cfg.get("lr_schedule") == "cosine":
+        return ramp * 0.5 * (1.0 + math.cos(math.pi * step / cfg["iterations"]))
     passed = sum(1 for milestone in cfg.get("lr_milestones", []) if step >= milestone)
     return ramp * cfg.get("lr_gamma", 0.1) ** passed
 

@@ -8,8 +8,12 @@
   of the round, chosen by learned scores; weights are theta_0.
 - ``edgepopup_signed_constant``: the same on weights sign(theta_0) * std of the layer's theta_0.
 
-Scores train with the experiment's optimizer at ``supermask.lr`` for ``supermask.iterations``
-steps (default: training.iterations). Rounds 1..rounds: at density 1 there is nothing to choose.
+Each round's search is one ``TrainJob`` carrying a ``SupermaskSpec``: the scheduler trains it
+stacked with the other searches of the wave (experiments/stacked_supermask.py). Scores train
+with the supermask section's optimizer, momentum, weight decay and schedule where it sets them
+(else training's), at ``supermask.lr``, for ``supermask.iterations`` steps (default:
+training.iterations); ``supermask.bernoulli`` overrides those for the Bernoulli search. Rounds
+1..rounds: at density 1 there is nothing to choose.
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ from __future__ import annotations
 import math
 import torch
 
+from experiments.batched_training import TrainJob
 from experiments.masks import kept_counts
 from experiments.method_api import Method, MethodContext, RoundRun
 from experiments.seeding import derive_seed, generator
-from experiments.supermasks.learned import SupermaskNet
-from experiments.training import train
+from experiments.settings import ExperimentSettings
+from experiments.supermasks.learned import SupermaskSpec, evaluation_mask
+from experiments.training import StateDict
 
 # Keep Bernoulli scores finite: a start at probability 0 or 1 could never move.
 PROBABILITY_RANGE = (0.01, 0.99)
@@ -40,33 +46,31 @@ class LearnedSupermask(Method):
         return list(range(1, round_count + 1))
 
     def run_round(self, context: MethodContext, round_index: int) -> RoundRun:
-        yield from ()  # trains in-process: no job for the scheduler
         counts = kept_counts(context.required("ticket").mask(round_index))
-        net = self.build(context, counts, round_index)
-        supermask = context.settings.supermask
-        cfg = dict(context.settings.training, lr=supermask.lr)
-        if supermask.iterations is not None:
-            cfg["iterations"] = supermask.iterations
-        dense = {f"base.{name}": torch.ones_like(keep)
-                 for name, keep in context.dense_mask().items()}
-        result = train(net, dense, context.dataset, cfg, data_seed=context.seeds.data_order)
-        return net.final_mask(), result.metrics()
+        spec = SupermaskSpec(self.style, self.initial_scores(context, counts, round_index),
+                             counts, context.settings.supermask.rescale,
+                             derive_seed(context.seed, "supermask_sampling", round_index))
+        job = TrainJob(self.frozen_weights(context, counts), context.dense_mask(),
+                       context.seeds.data_order, cfg=search_settings(context.settings, self.style),
+                       supermask=spec)
+        result = yield job
+        return evaluation_mask(self.style, result.final_weights, counts), result.metrics()
 
-    def build(self, context: MethodContext, counts: dict[str, int],
-              round_index: int) -> SupermaskNet:
-        base = context.build_model(context.seeds.init)
-        base.load_state_dict(context.initial_weights())
-        initial = context.initial_weights()
-        weights = None
+    def frozen_weights(self, context: MethodContext, counts: dict[str, int]) -> StateDict:
+        """theta_0, its prunable weights replaced by signed constants when asked."""
+        weights = dict(context.initial_weights())
         if self.weights == "signed_constant":
-            weights = {name: torch.sign(initial[name]) * initial[name].std() for name in counts}
-        rng = generator(derive_seed(context.seed, f"supermask_scores_{self.style}", round_index))
-        scores = {name: self.initial_scores(initial[name], counts[name], rng) for name in counts}
-        net = SupermaskNet(base, self.style, scores, weights=weights, keep=counts,
-                           rescale=context.settings.supermask.rescale)
-        return net.to(context.device)
+            weights.update({name: torch.sign(weights[name]) * weights[name].std()
+                            for name in counts})
+        return weights
 
-    def initial_scores(self, weight: torch.Tensor, kept: int, rng: torch.Generator) -> torch.Tensor:
+    def initial_scores(self, context: MethodContext, counts: dict[str, int],
+                       round_index: int) -> dict[str, torch.Tensor]:
+        rng = generator(derive_seed(context.seed, f"supermask_scores_{self.style}", round_index))
+        initial = context.initial_weights()
+        return {name: self.initial_score(initial[name], counts[name], rng) for name in counts}
+
+    def initial_score(self, weight: torch.Tensor, kept: int, rng: torch.Generator) -> torch.Tensor:
         if self.style == "bernoulli":
             low, high = PROBABILITY_RANGE
             p = min(max(kept / weight.numel(), low), high)
@@ -74,3 +78,18 @@ class LearnedSupermask(Method):
         # edge-popup: small random scores; their order picks the first mask.
         return torch.rand(weight.shape, generator=rng) * 0.01
 
+
+
+def search_settings(settings: ExperimentSettings, style: str) -> dict:
+    """The trainer's settings for the score search: the experiment's training, with the
+    supermask section's optimizer, learning rate, schedule and budget (and, for the Bernoulli
+    search, its own overrides of those)."""
+    supermask = settings.supermask
+    cfg = dict(settings.training, lr=supermask.lr, **supermask.search)
+    if style == "bernoulli":
+        cfg.update(supermask.bernoulli)
+    if supermask.iterations is not None:
+        cfg["iterations"] = supermask.iterations
+    if "lr_schedule" in cfg:
+        cfg["lr_milestones"] = []  # the search's own schedule replaces training's steps
+    return cfg

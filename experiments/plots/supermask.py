@@ -16,11 +16,11 @@ from experiments.plots.axes import FigureData, accuracy_panel
 from experiments.plots.style import CHANCE_STYLE, PERCENT
 
 
-def _with_chance(fig, data: FigureData) -> None:
+def _with_chance(fig, data: FigureData, legend: str = "best", columns: int = 2) -> None:
     ax = fig.subplots()
     accuracy_panel(ax, data)
     ax.axhline(PERCENT / NUM_CLASSES, label="Chance", **CHANCE_STYLE)
-    ax.legend(loc="best", frameon=False, ncol=2)
+    ax.legend(loc=legend, frameon=False, ncol=columns)
 
 
 def draw_untrained_criteria(fig, data: FigureData) -> None:
@@ -28,7 +28,9 @@ def draw_untrained_criteria(fig, data: FigureData) -> None:
 
 
 def draw_learned_supermasks(fig, data: FigureData) -> None:
-    _with_chance(fig, data)
+    # Learned masks start at the first pruned round: the dense end below the ticket stays empty,
+    # where "best" would put the legend over the sparse rounds' lines.
+    _with_chance(fig, data, legend="lower left", columns=1)
 
 
 def draw_signs_vs_magnitudes(fig, data: FigureData) -> None:

@@ -140,6 +140,17 @@ def test_lr_schedule_warmup_and_milestones():
     assert lr_factor(0, {}) == 1.0
 
 
+def test_cosine_schedule_decays_from_the_peak_to_zero_at_the_budget():
+    cfg = {"lr_schedule": "cosine", "iterations": 100, "lr_milestones": [10]}
+    assert lr_factor(0, cfg) == 1.0
+    assert lr_factor(50, cfg) == pytest.approx(0.5)
+    assert lr_factor(100, cfg) == pytest.approx(0.0)
+    factors = [lr_factor(step, cfg) for step in range(100)]
+    assert factors == sorted(factors, reverse=True)  # milestones play no part
+    warm = dict(cfg, warmup_iterations=4)
+    assert lr_factor(1, warm) == pytest.approx(0.5 * lr_factor(1, cfg))
+
+
 def test_divergence_is_reported():
     model = tiny_model()
     with pytest.raises(FloatingPointError, match="diverged"):

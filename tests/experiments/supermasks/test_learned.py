@@ -64,3 +64,14 @@ def test_rescaling_multiplies_kept_weights_by_size_over_kept():
     w_scaled = scaled.base[0].weight * scaled.layer_masks()["0.weight"] * (48 / 12)
     assert torch.allclose(x @ w_scaled.T, 4 * (x @ w_plain.T))
     assert plain(x).shape == scaled(x).shape == (4, 3)
+
+
+def test_topk_mask_is_the_head_of_a_stable_descending_sort_ties_included():
+    rng = torch.Generator().manual_seed(0)
+    for trial in range(200):
+        score = torch.randint(-2, 3, (7, 5), generator=rng).float()  # many ties
+        order = torch.sort(score.flatten(), descending=True, stable=True).indices
+        for k in (0, 1, 17, 34, 35):
+            expected = torch.zeros(35, dtype=torch.bool)
+            expected[order[:k]] = True
+            assert torch.equal(topk_mask(score, k), expected.view(7, 5)), (trial, k)
