@@ -5,7 +5,9 @@ file or the complete new one, never a half-written file.
 A write that fails (permission denied, a full disk) removes its temporary file and raises an
 ``OSError`` whose ``filename`` is the output it was writing, so that a command line can report
 ``PATH: reason``. A process killed outright leaves its temporary file behind; the next write of
-the same output removes it (``sweep``).
+the same output removes it (``sweep``). Temporary names carry the writer's host and process id,
+so that the sweep spares a file another writer is still writing: trials that start together
+all generate the same MNIST-1D cache, possibly on several nodes of a shared filesystem.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import io
 import json
 import os
 import re
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -50,8 +53,8 @@ def _stage(target: Path, data: bytes) -> str:
     _named(target.parent.mkdir, target, parents=True, exist_ok=True)
     sweep(target)
     # The temporary file lives in the target's directory so os.replace never crosses filesystems.
-    fd, tmp_name = _named(tempfile.mkstemp, target, prefix=f".{target.name}.", suffix=".tmp",
-                          dir=target.parent)
+    fd, tmp_name = _named(tempfile.mkstemp, target, prefix=f".{target.name}.{_writer()}.",
+                          suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             _named(handle.write, target, data)
@@ -74,14 +77,38 @@ def _named(call, target: Path, *args, **kwargs):
         raise OSError(err.errno, err.strerror or str(err), str(target)) from None
 
 
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())
+
+
+def _writer() -> str:
+    return f"{_host()}-{os.getpid()}"
+
+
 def sweep(target: Path) -> None:
-    """Remove temporary files that a killed earlier write of ``target`` left behind."""
+    """Remove temporary files that a killed earlier write of ``target`` left behind: those of a
+    process of this host that no longer runs (and the unsigned names of earlier versions)."""
     if not target.parent.is_dir():
         return
-    pattern = re.compile(rf"\.{re.escape(target.name)}\.{_TEMP_PART}\.tmp")
+    name = re.escape(target.name)
+    signed = re.compile(rf"\.{name}\.([A-Za-z0-9_-]+)-(\d+)\.{_TEMP_PART}\.tmp")
+    unsigned = re.compile(rf"\.{name}\.{_TEMP_PART}\.tmp")
     for leftover in target.parent.iterdir():
-        if pattern.fullmatch(leftover.name):
+        writer = signed.fullmatch(leftover.name)
+        if writer and writer[1] == _host() and not _running(int(writer[2])):
             leftover.unlink(missing_ok=True)
+        elif not writer and unsigned.fullmatch(leftover.name):
+            leftover.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:

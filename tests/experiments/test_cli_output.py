@@ -167,6 +167,23 @@ def test_a_write_sweeps_the_temporary_files_a_kill_left(tmp_path):
     assert [path.exists() for path in stale + other] == [False, False, True, True]
 
 
+def test_a_write_spares_the_temporary_file_of_a_writer_still_running(tmp_path):
+    """Trials that start together all write the same dataset cache; one's sweep must not
+    delete another's half-written file (a fresh build failed so with 'No such file')."""
+    ended = subprocess.Popen(["true"], stdin=subprocess.DEVNULL)
+    ended.wait()
+    host = atomic._host()
+    dead = tmp_path / f".cache.npz.{host}-{ended.pid}.a1b2c3d4.tmp"
+    alive = tmp_path / f".cache.npz.{host}-{os.getpid()}.a1b2c3d4.tmp"
+    elsewhere = tmp_path / f".cache.npz.another-node-{ended.pid}.a1b2c3d4.tmp"
+    for path in (dead, alive, elsewhere):
+        path.write_text("half")
+    atomic.write_bytes(tmp_path / "cache.npz", b"whole")
+    assert [dead.exists(), alive.exists(), elsewhere.exists()] == [False, True, True]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")
+                and p not in (alive, elsewhere)]
+
+
 def test_aggregate_sweeps_its_stale_outputs(tmp_path, capsys):
     config = tmp_path / "set.yaml"
     config.write_text(EXPERIMENT_SET)
