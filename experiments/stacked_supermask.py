@@ -50,8 +50,7 @@ class SupermaskStack:
     def __init__(self, chain: Stack, jobs: list[TrainJob], device: torch.device,
                  per_model: bool):
         del per_model  # scores are always one leaf per model: masks are built per model
-        specs = [job.supermask for job in jobs]
-        self.specs = specs
+        self.specs = [job.supermask for job in jobs]
         # Batch-norm running statistics (K, C) still update while the scores train, as in the
         # lone net, whose buffers stay the module's own.
         self.buffers = {name: torch.stack([job.start_weights[name] for job in jobs]).to(device)
@@ -63,8 +62,8 @@ class SupermaskStack:
         self.fixed = {name: torch.stack([frozen[name] for frozen in self.frozen])
                       for name in chain.param_names if name not in chain.masked_names}
         self.scores = [{name: spec.scores[name].to(device, copy=True).requires_grad_()
-                        for name in chain.masked_names} for spec in specs]
-        self.samplers = [spec.sampler(device) for spec in specs]
+                        for name in chain.masked_names} for spec in self.specs]
+        self.samplers = [spec.sampler(device) for spec in self.specs]
 
     def leaves(self) -> list[Tensor]:
         return [score for scores in self.scores for score in scores.values()]
@@ -89,7 +88,7 @@ class SupermaskStack:
         pass
 
     def add_scale_penalties(self, penalties: list[float | None]) -> None:
-        pass  # an MLP has no batch-norm scales
+        pass  # a search trains no batch-norm scale, so slimming's penalty has none to act on
 
     def of_model(self, k: int) -> StateDict:
         """Model ``k``'s scores, as CPU tensors keyed by weight name."""

@@ -48,8 +48,9 @@ def run_pandoc(args: list[str], stdin: str | None = None, *, lenient: bool = Fal
     Pandoc never reads the terminal: its input is `stdin` or nothing."""
     with tempfile.TemporaryDirectory(prefix="pandoc-log-") as folder:
         log = os.path.join(folder, "log.json")
+        # Empty input when there is none: pandoc reads the files in `args`, never the terminal.
         proc = subprocess.run([pandoc_path(), f"--log={log}", *args], capture_output=True, text=True,
-                              **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}))
+                              input=stdin if stdin is not None else "")
         if proc.returncode != 0:
             raise _as_source_error(proc.stderr)
         if not lenient:

@@ -79,7 +79,6 @@ class LearnedSupermask(Method):
         return torch.rand(weight.shape, generator=rng) * 0.01
 
 
-
 def search_settings(settings: ExperimentSettings, style: str) -> dict:
     """The trainer's settings for the score search: the experiment's training, with the
     supermask section's optimizer, learning rate, schedule and budget (and, for the Bernoulli

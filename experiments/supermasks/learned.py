@@ -85,8 +85,7 @@ class SupermaskSpec:
     sample_seed: int
 
     def __post_init__(self) -> None:
-        if self.style not in STYLES:
-            raise ValueError(f"unknown supermask style {self.style!r} (known: {', '.join(STYLES)})")
+        _check_style(self.style)
 
     def sampler(self, device: torch.device) -> torch.Generator | None:
         """A fresh generator of the Bernoulli draws on ``device`` (None for topk, which draws
@@ -97,6 +96,11 @@ class SupermaskSpec:
 
 
 STYLES = ("bernoulli", "topk")
+
+
+def _check_style(style: str) -> None:
+    if style not in STYLES:
+        raise ValueError(f"unknown supermask style {style!r} (known: {', '.join(STYLES)})")
 
 
 def layer_mask(style: str, score: torch.Tensor, keep: int | None, training: bool,
@@ -129,8 +133,7 @@ class SupermaskNet(nn.Module):
                  keep: Mapping[str, int] | None = None, rescale: bool = True,
                  sampler: torch.Generator | None = None):
         super().__init__()
-        if style not in STYLES:
-            raise ValueError(f"unknown supermask style {style!r} (known: {', '.join(STYLES)})")
+        _check_style(style)
         self.base, self.style, self.rescale, self.sampler = base, style, rescale, sampler
         self.keep = dict(keep or {})
         frozen = {name: p.detach().clone() for name, p in base.named_parameters()}

@@ -17,6 +17,7 @@ from experiments.seeding import generator
 from experiments.training import replace_mask
 from experiments.trial import run_trial
 from experiments.trial_state import TrialState
+from tests.experiments.threads import one_torch_thread
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -129,17 +130,13 @@ def tiny(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dynamic")
     (folder / "set.yaml").write_text(TINY)
     cfg = load_experiment_set(folder / "set.yaml")["tiny_dynamic"]
-    runs, threads = {}, torch.get_num_threads()
-    # Stacked equals alone on one thread (tests/experiments/conftest.py's one_thread): with
-    # two, MKL splits a 10-wide output layer's product across threads unlike its batched one.
-    torch.set_num_threads(1)
-    try:
+    runs = {}
+    # Stacked equals alone on one thread (tests/experiments/threads.py).
+    with one_torch_thread():
         for name, stack in (("stacked", True), ("again", True), ("alone", False)):
             rows = run_trial("tiny_dynamic", cfg, 0, folder / name, device=torch.device("cpu"),
                              data_root=folder, log=lambda line: None, stack=stack)
             runs[name] = (rows, TrialState(folder / name / "state"))
-    finally:
-        torch.set_num_threads(threads)
     return runs
 
 

@@ -18,6 +18,7 @@ from experiments.config import experiment_config
 from experiments.trial import ROW_FIELDS, StopTrial, TrialError, execution_order, run_trial
 
 from .test_methods import toy_config
+from .threads import one_torch_thread
 from .test_training import tiny_dataset
 
 REPO = Path(__file__).resolve().parents[2]
@@ -173,14 +174,10 @@ def test_cli_end_to_end_with_resume(tmp_path):
         [("imp", "0"), ("imp", "1"), ("imp", "2"), ("imp_rewind", "0")]
     assert (out / "provenance.json").exists()
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_torch_thread():
         cfg = experiment_config(TINY_SET, "tiny_mnist1d")
         straight = run_trial("tiny_mnist1d", cfg, 0, tmp_path / "straight",
                              device=torch.device("cpu"), data_root=data, log=lambda line: None)
-    finally:
-        torch.set_num_threads(threads)
     assert [{k: str(v) for k, v in row.items()} for row in straight] == rows
     assert_same_masks(out, tmp_path / "straight")
 
