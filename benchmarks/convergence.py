@@ -15,10 +15,12 @@ from __future__ import annotations
 import argparse
 import csv
 import statistics
+import sys
 from collections import defaultdict
 from pathlib import Path
 
-LIMIT = 0.9  # mean early stop at or above this fraction of the budget: cut by the budget
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from experiments.budget import INSIDE_BUDGET as LIMIT  # noqa: E402  (torch-free)
 
 
 def convergence_rows(rounds_csv: Path) -> list[tuple[str, int, float, float, float]]:

@@ -41,6 +41,7 @@ from torch import nn
 
 from experiments import flops
 from experiments.batched_training import TrainJob
+from experiments.budget import INSIDE_BUDGET
 from experiments.masks import Mask, dense_mask
 from experiments.method_api import Method, MethodContext, RoundRun, StateHandle
 from experiments.settings import StructuredSettings
@@ -137,11 +138,6 @@ def slim_dense_metrics(context: MethodContext) -> RoundRun:
         slim_dense.save_trained_weights(0, result.final_weights)
         slim_dense.save_row(0, {**result.metrics(), **late_gains(result)})
     return slim_dense.row(0)
-
-
-# The early-stop criterion of issue 13: the lowest validation loss before this fraction of the
-# budget counts as reached inside it.
-INSIDE_BUDGET = 0.9
 
 
 def late_gains(result: TrainResult) -> dict[str, float]:
