@@ -15,8 +15,9 @@ from __future__ import annotations
 import math
 
 # A lowest validation loss before this fraction of a run's training budget counts as reached
-# inside it; one at or after it may be a network cut by the budget (issue 13). The structured
-# methods' late gains and benchmarks/convergence.py both judge by it.
+# inside it; one at or after it may be a network cut by the budget (issue 13).
+# TrainResult.late_gains (rows of the structured methods and learned supermasks) and
+# benchmarks/convergence.py both judge by it.
 INSIDE_BUDGET = 0.9
 
 # Multiply-accumulates per example of the dense network (experiments/flops.py, CIFAR-10 or MNIST

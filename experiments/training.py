@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from experiments.budget import INSIDE_BUDGET
 from experiments.data import Dataset, Split, iterate_batches
 from experiments.masks import Mask, apply_mask, prunable_weights
 from experiments.seeding import derive_seed, generator
@@ -103,6 +104,22 @@ class TrainResult:
                 "final_test_acc": final.test_acc, "final_val_acc": final.val_acc,
                 # steps actually trained: T - k for a run resumed at k
                 "iterations": final.iteration - self.start_iteration}
+
+    def late_gains(self) -> dict[str, float]:
+        """What the evaluations from INSIDE_BUDGET of the steps on added to the early-stopped
+        network: ``late_val_loss_gain``, the lowest validation loss before that point minus the
+        lowest overall (>= 0; 0 when the lowest lies before it), and ``late_test_acc_gain``, the
+        change of the reported test accuracy against stopping at that earlier lowest point. A
+        lowest loss in the last tenth may be a network still learning, or one whose loss only
+        drifts at the schedule's smallest rate; these say which."""
+        cutoff = self.start_iteration + INSIDE_BUDGET * (self.history[-1].iteration
+                                                         - self.start_iteration)
+        early = [point for point in self.history if point.iteration < cutoff]
+        if not early:
+            return {"late_val_loss_gain": 0.0, "late_test_acc_gain": 0.0}
+        inside = min(early, key=lambda point: point.val_loss)  # the earliest of equal losses
+        return {"late_val_loss_gain": inside.val_loss - self.best.val_loss,
+                "late_test_acc_gain": self.best.test_acc - inside.test_acc}
 
 
 def state_snapshot(model: nn.Module) -> StateDict:

@@ -54,7 +54,8 @@ class LearnedSupermask(Method):
                        context.seeds.data_order, cfg=search_settings(context.settings, self.style),
                        supermask=spec)
         result = yield job
-        return evaluation_mask(self.style, result.final_weights, counts), result.metrics()
+        return (evaluation_mask(self.style, result.final_weights, counts),
+                {**result.metrics(), **result.late_gains()})
 
     def frozen_weights(self, context: MethodContext, counts: dict[str, int]) -> StateDict:
         """theta_0, its prunable weights replaced by signed constants when asked."""

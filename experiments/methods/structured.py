@@ -28,8 +28,7 @@ network. Rows report the narrow network's own parameter and FLOP
 counts; the mask (for the density column) is the same cut in the dense network's shapes.
 
 Rows of the trainings run here (rounds >= 1, slimming's dense network) also say what the last
-tenth of the budget bought (``late_gains``): a lowest validation loss that falls there may be a
-network still learning, or one whose loss only drifts at the schedule's smallest rate.
+tenth of the budget bought (``TrainResult.late_gains``).
 """
 
 from __future__ import annotations
@@ -41,13 +40,12 @@ from torch import nn
 
 from experiments import flops
 from experiments.batched_training import TrainJob
-from experiments.budget import INSIDE_BUDGET
 from experiments.masks import Mask, dense_mask
 from experiments.method_api import Method, MethodContext, RoundRun, StateHandle
 from experiments.settings import StructuredSettings
 from experiments.structured import (channel_mask, channel_scores, fresh_init, narrow,
                                     penalty_hook, select_channels)
-from experiments.training import TrainResult, state_snapshot
+from experiments.training import state_snapshot
 
 SLIM_DENSE = "slim_dense"  # trial-state name of slimming's penalised dense network
 # family -> (channel criterion, selection scope, roles of the methods it requires)
@@ -81,7 +79,7 @@ class StructuredMethod(Method):
         result = yield TrainJob(state_snapshot(model), dense_mask(model),
                                 context.seeds.data_order, model=model, cfg=dict(cfg))
         size = flops.count(model, context.dataset.input_shape)
-        return channel_mask(trained, keep), {**result.metrics(), **late_gains(result),
+        return channel_mask(trained, keep), {**result.metrics(), **result.late_gains(),
                                              "params": size.params, "flops": size.flops}
 
     def _start(self, context: MethodContext, trained: nn.Module,
@@ -136,23 +134,8 @@ def slim_dense_metrics(context: MethodContext) -> RoundRun:
                                 context.seeds.data_order, scale_penalty=penalty,
                                 share=(SLIM_DENSE, context.seed))
         slim_dense.save_trained_weights(0, result.final_weights)
-        slim_dense.save_row(0, {**result.metrics(), **late_gains(result)})
+        slim_dense.save_row(0, {**result.metrics(), **result.late_gains()})
     return slim_dense.row(0)
-
-
-def late_gains(result: TrainResult) -> dict[str, float]:
-    """What the evaluations from INSIDE_BUDGET of the steps on added to the early-stopped
-    network: ``late_val_loss_gain``, the lowest validation loss before that point minus the
-    lowest overall (>= 0; 0 when the lowest lies before it), and ``late_test_acc_gain``, the
-    change of the reported test accuracy against stopping at that earlier lowest point."""
-    cutoff = result.start_iteration + INSIDE_BUDGET * (result.history[-1].iteration
-                                                      - result.start_iteration)
-    early = [point for point in result.history if point.iteration < cutoff]
-    if not early:
-        return {"late_val_loss_gain": 0.0, "late_test_acc_gain": 0.0}
-    inside = min(early, key=lambda point: point.val_loss)  # the earliest of equal losses
-    return {"late_val_loss_gain": inside.val_loss - result.best.val_loss,
-            "late_test_acc_gain": result.best.test_acc - inside.test_acc}
 
 
 def finetune_settings(training: Mapping, structured: StructuredSettings) -> dict:

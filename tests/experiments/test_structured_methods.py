@@ -19,7 +19,6 @@ from experiments.config import ConfigError, load_experiment_set
 from experiments.models import build_model
 from experiments.structured import channel_mask, channel_scores, narrow, select_channels
 from experiments.trial import run_trial
-from experiments.training import EvalPoint, TrainResult
 
 from .test_training import tiny_dataset
 
@@ -177,27 +176,6 @@ def test_a_killed_trial_resumes_to_the_same_rows(recorded, tmp_path, monkeypatch
     rows = run_trial("toy", recorded.cfg, 0, out, device=torch.device("cpu"), data_root=tmp_path,
                      log=lambda line: None)
     assert rows == recorded.rows
-
-
-def history(*points: tuple[int, float, float]) -> TrainResult:
-    """A training result from (iteration, validation loss, test accuracy) evaluations."""
-    return TrainResult(history=[EvalPoint(i, loss, 0.0, acc) for i, loss, acc in points],
-                       final_weights={})
-
-
-def test_late_gains_measure_what_the_last_tenth_of_the_budget_bought():
-    # Lowest at step 100 of 100: the last tenth bought 0.1 of loss and 2 points of accuracy
-    # against the best evaluation before step 90 (step 80, not the earlier, worse step 40).
-    still_learning = history((40, 0.5, 0.8), (80, 0.3, 0.88), (100, 0.2, 0.9))
-    assert structured.late_gains(still_learning) == pytest.approx(
-        {"late_val_loss_gain": 0.1, "late_test_acc_gain": 0.02})
-    converged = history((40, 0.5, 0.8), (80, 0.2, 0.9), (100, 0.25, 0.91))
-    assert structured.late_gains(converged) == {"late_val_loss_gain": 0.0,
-                                                "late_test_acc_gain": 0.0}
-    # A run resumed at step 50 has 50 steps: its last tenth starts at step 95.
-    resumed = TrainResult(history=[EvalPoint(90, 0.3, 0.0, 0.8), EvalPoint(100, 0.2, 0.0, 0.9)],
-                          final_weights={}, start_iteration=50)
-    assert structured.late_gains(resumed)["late_val_loss_gain"] == pytest.approx(0.1)
 
 
 def test_rows_of_trainings_run_here_carry_their_late_gains(recorded):

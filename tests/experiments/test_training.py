@@ -9,7 +9,7 @@ from torch import nn
 
 from experiments.data import Dataset, Split
 from experiments.masks import (dense_mask, layer_kinds, magnitude_prune, prunable_weights)
-from experiments.training import evaluate, lr_factor, state_snapshot, train
+from experiments.training import EvalPoint, TrainResult, evaluate, lr_factor, state_snapshot, train
 
 CFG = {"optimizer": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 1e-3, "batch_size": 16,
        "iterations": 30, "eval_every": 10}
@@ -155,3 +155,24 @@ def test_divergence_is_reported():
     model = tiny_model()
     with pytest.raises(FloatingPointError, match="diverged"):
         train(model, dense_mask(model), tiny_dataset(), {**CFG, "lr": 1e12}, data_seed=0)
+
+
+def result_of(*points: tuple[int, float, float]) -> TrainResult:
+    """A training result from (iteration, validation loss, test accuracy) evaluations."""
+    return TrainResult(history=[EvalPoint(i, loss, 0.0, acc) for i, loss, acc in points],
+                       final_weights={})
+
+
+def test_late_gains_measure_what_the_last_tenth_of_the_budget_bought():
+    # Lowest at step 100 of 100: the last tenth bought 0.1 of loss and 2 points of accuracy
+    # against the best evaluation before step 90 (step 80, not the earlier, worse step 40).
+    still_learning = result_of((40, 0.5, 0.8), (80, 0.3, 0.88), (100, 0.2, 0.9))
+    assert still_learning.late_gains() == pytest.approx(
+        {"late_val_loss_gain": 0.1, "late_test_acc_gain": 0.02})
+    converged = result_of((40, 0.5, 0.8), (80, 0.2, 0.9), (100, 0.25, 0.91))
+    assert converged.late_gains() == {"late_val_loss_gain": 0.0,
+                                                "late_test_acc_gain": 0.0}
+    # A run resumed at step 50 has 50 steps: its last tenth starts at step 95.
+    resumed = TrainResult(history=[EvalPoint(90, 0.3, 0.0, 0.8), EvalPoint(100, 0.2, 0.0, 0.9)],
+                          final_weights={}, start_iteration=50)
+    assert resumed.late_gains()["late_val_loss_gain"] == pytest.approx(0.1)

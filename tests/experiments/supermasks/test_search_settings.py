@@ -1,14 +1,18 @@
 """The score search's trainer settings come from the supermask section: its optimizer, rate,
 schedule and budget, with the Bernoulli search's own overrides; an experiment that sets none of
-them searches with its training settings, as before, and keeps its settings hash."""
+them searches with its training settings, as before, and keeps its settings hash. Its rows say
+what the search's last tenth bought."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from experiments.config import experiment_config
 from experiments.methods.learned_supermask import search_settings
 from experiments.settings import experiment_settings
+from experiments.trial import run_trial
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "tiny.yaml"
 
@@ -42,3 +46,16 @@ def test_without_search_keys_the_search_trains_as_the_weights_do(tmp_path):
     assert cfg["supermask"] == {"rescale": True, "lr": 0.1}  # nothing new enters the hash
     search = search_settings(experiment_settings(cfg), "bernoulli")
     assert search == dict(cfg["training"], lr=0.1)
+
+
+def test_search_rows_say_what_the_last_tenth_of_the_search_bought(tmp_path):
+    cfg = tiny(tmp_path, "{iterations: 30}")
+    cfg["methods"] = ["imp", "bernoulli_supermask", "edgepopup"]
+    rows = run_trial("tiny_supermask", cfg, 0, tmp_path / "out", device=torch.device("cpu"),
+                     data_root=tmp_path / "data", progress=lambda line: None)
+    searches = [row for row in rows if row["method"] != "imp"]
+    assert {row["method"] for row in searches} == {"bernoulli_supermask", "edgepopup"}
+    for row in searches:
+        assert row["late_val_loss_gain"] >= 0
+        stopped_late = row["early_stop_iter"] >= 0.9 * row["iterations"]
+        assert (row["late_val_loss_gain"] > 0) == stopped_late
