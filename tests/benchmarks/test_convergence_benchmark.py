@@ -1,4 +1,5 @@
-"""The convergence report: mean early stop over seeds against the budget, flagged at 90%."""
+"""The convergence report: mean early stop over seeds against the budget, flagged at 90%, with
+what the last tenth bought where the rows say."""
 
 from __future__ import annotations
 
@@ -29,13 +30,14 @@ def test_means_over_seeds_flag_at_ninety_percent_and_skip_untrained(tmp_path, ca
     ])
     write_rounds(tmp_path, "other", ["random,0,2,0.25,0.4,1450,1450"])
     assert convergence.convergence_rows(tmp_path / "lottery" / "rounds.csv") == [
-        ("imp", 0, 1.0, 400.0, 1000.0), ("imp", 1, 0.5, 850.0, 1000.0),
-        ("reinit", 1, 0.5, 900.0, 1000.0)]
+        ("imp", 0, 1.0, 400.0, 1000.0, None), ("imp", 1, 0.5, 850.0, 1000.0, None),
+        ("reinit", 1, 0.5, 900.0, 1000.0, None)]
     assert convergence.report(tmp_path) == 2
     out = capsys.readouterr().out.splitlines()
     flagged = [line.split()[0] for line in out if "<-" in line]
     assert flagged == ["reinit", "random"]
-    assert out[-1].startswith("2 method-round rows")
+    assert out[-2].startswith("2 method-round rows")
+    assert out[-1].startswith("0 of them gained")
     assert not any("untrained" in line for line in out)
 
 
@@ -45,4 +47,17 @@ def test_the_script_exits_zero_with_flagged_rows(tmp_path):
                           "--results", str(tmp_path)], capture_output=True, text=True,
                          stdin=subprocess.DEVNULL, timeout=60)
     assert run.returncode == 0
-    assert run.stdout.splitlines()[-1].startswith("1 method-round rows")
+    assert run.stdout.splitlines()[-2].startswith("1 method-round rows")
+
+
+def test_flagged_rows_show_what_their_last_tenth_bought(tmp_path, capsys):
+    (tmp_path / "search").mkdir()
+    (tmp_path / "search" / "rounds.csv").write_text(
+        "method,seed,round,density,test_acc,early_stop_iter,iterations,late_test_acc_gain\n"
+        "edgepopup,0,1,0.5,0.4,4000,4000,0.02\nedgepopup,1,1,0.5,0.4,3800,4000,0.03\n"
+        "finetune,0,1,0.5,0.9,3900,4000,0.001\nfinetune,1,1,0.5,0.9,4000,4000,-0.001\n")
+    assert convergence.report(tmp_path) == 2
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].endswith("its last tenth bought +2.5% test accuracy")
+    assert out[2].endswith("its last tenth bought +0.0% test accuracy")
+    assert out[-1].startswith("1 of them gained at least 0.5%")
