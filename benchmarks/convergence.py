@@ -60,7 +60,7 @@ def report(results: Path) -> int:
             learning += late and gain is not None and gain >= STILL_LEARNING
             print(f"  {method:28s} round {round_index:2d}  density {density:6.3f}  "
                   f"early stop {stop:7.0f} / {budget:5.0f}  ({stop / budget:4.0%})"
-                  + (f"  <- at or above 90% of the budget{bought(gain)}" if late else ""))
+                  + (f"  <- at or above {LIMIT:.0%} of the budget{bought(gain)}" if late else ""))
     print(f"{flagged} method-round rows stop at or above {LIMIT:.0%} of their budget")
     print(f"{learning} of them gained at least {STILL_LEARNING:.1%} of test accuracy in the last "
           "tenth of it")
@@ -68,6 +68,7 @@ def report(results: Path) -> int:
 
 
 def bought(gain: float | None) -> str:
+    """What a flagged row's last tenth bought, when its rows say."""
     return "" if gain is None else f"; its last tenth bought {gain:+.1%} test accuracy"
 
 

@@ -170,8 +170,7 @@ def test_late_gains_measure_what_the_last_tenth_of_the_budget_bought():
     assert still_learning.late_gains() == pytest.approx(
         {"late_val_loss_gain": 0.1, "late_test_acc_gain": 0.02})
     converged = result_of((40, 0.5, 0.8), (80, 0.2, 0.9), (100, 0.25, 0.91))
-    assert converged.late_gains() == {"late_val_loss_gain": 0.0,
-                                                "late_test_acc_gain": 0.0}
+    assert converged.late_gains() == {"late_val_loss_gain": 0.0, "late_test_acc_gain": 0.0}
     # A run resumed at step 50 has 50 steps: its last tenth starts at step 95.
     resumed = TrainResult(history=[EvalPoint(90, 0.3, 0.0, 0.8), EvalPoint(100, 0.2, 0.0, 0.9)],
                           final_weights={}, start_iteration=50)

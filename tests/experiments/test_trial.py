@@ -18,8 +18,8 @@ from experiments.config import experiment_config
 from experiments.trial import ROW_FIELDS, StopTrial, TrialError, execution_order, run_trial
 
 from .test_methods import toy_config
-from .threads import one_torch_thread
 from .test_training import tiny_dataset
+from .threads import one_torch_thread
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_SET = REPO / "tests" / "fixtures" / "tiny.yaml"  # experiments of seconds, for tests
