@@ -21,6 +21,7 @@ class _Problem(Exception):
 def prepare(doc: pf.Doc) -> None:
     doc.results_root = Path(setting(doc, "results-root", "results"))
     doc.summaries = {}
+    doc.result_parents = []  # inline containers holding a replaced value, joined in finalize
 
 
 def action(elem, doc: pf.Doc):
@@ -28,7 +29,9 @@ def action(elem, doc: pf.Doc):
         key = elem.text.strip()
         nth = ordinal(doc, "result", key)
         try:
-            return pf.Str(format_result(elem, doc))
+            value = pf.Str(format_result(elem, doc))
+            doc.result_parents.append(elem.parent)
+            return value
         except _Problem as problem:
             raise element_error(str(problem), doc, "result", key, nth) from None
     return None
@@ -36,6 +39,25 @@ def action(elem, doc: pf.Doc):
 
 def finalize(doc: pf.Doc) -> None:
     del doc.summaries
+    for parent in {id(parent): parent for parent in doc.result_parents}.values():
+        _join_texts(parent)
+    del doc.result_parents
+
+
+def _join_texts(elem) -> None:
+    """Join each value with the text beside it ("967" "." -> "967."): pandoc's Typst writer
+    escapes a wrapped line that starts "967. " (else a numbered list item) only when the digits
+    and the full stop are one Str."""
+    items = list(elem.content)
+    if not any(isinstance(a, pf.Str) and isinstance(b, pf.Str) for a, b in zip(items, items[1:])):
+        return
+    joined: list = []
+    for item in items:
+        if joined and isinstance(item, pf.Str) and isinstance(joined[-1], pf.Str):
+            joined[-1] = pf.Str(joined[-1].text + item.text)
+        else:
+            joined.append(item)
+    elem.content = joined
 
 
 def format_result(code: pf.Code, doc: pf.Doc) -> str:

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from manuscript.errors import SourceError
@@ -43,3 +45,13 @@ def test_plain_code_is_untouched(project):
 def test_text_value_prints_as_it_is(project):
     doc = results_inline.main(parse("Made by rule `toy.provenance.rule`{.result}.\n"))
     assert "Made by rule aggregate." in to_typst(doc)
+
+
+def test_a_number_wrapped_to_a_line_start_never_opens_a_typst_list(project):
+    # Typst reads a line starting "1. " as a numbered list item. Pandoc escapes such a line only
+    # when the digits and the full stop are one piece of text, so the value joins the text after
+    # it; wherever the wrap falls, no line of the Typst starts with a bare "N. ".
+    for words in range(25, 45):
+        text = "a " * words + '`toy.dense.test_acc.mean`{.result fmt=".0f"}. Then more words.\n'
+        lines = to_typst(results_inline.main(parse(text))).splitlines()
+        assert not [line for line in lines if re.match(r"\d+\. ", line)], words
