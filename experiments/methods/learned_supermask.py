@@ -5,7 +5,8 @@
   density; the mask then learns its own density, which the row reports (that of the final
   evaluation mask).
 - ``edgepopup`` (Ramanujan et al. 2020): each layer keeps exactly as many weights as imp's mask
-  of the round, chosen by learned scores; weights are theta_0.
+  of the round, chosen by learned scores; weights are theta_0. Scores start as the authors' code
+  starts them, Kaiming-uniform with a = sqrt(5), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 - ``edgepopup_signed_constant``: the same on weights sign(theta_0) * std of the layer's theta_0.
 
 Each round's search is one ``TrainJob`` carrying a ``SupermaskSpec``: the scheduler trains it
@@ -76,8 +77,9 @@ class LearnedSupermask(Method):
             low, high = PROBABILITY_RANGE
             p = min(max(kept / weight.numel(), low), high)
             return torch.full(weight.shape, math.log(p / (1 - p)))
-        # edge-popup: small random scores; their order picks the first mask.
-        return torch.rand(weight.shape, generator=rng) * 0.01
+        # edge-popup: scores drawn as the authors' code draws them; |score| picks the first mask.
+        return torch.nn.init.kaiming_uniform_(torch.empty(weight.shape), a=math.sqrt(5),
+                                              generator=rng)
 
 
 def search_settings(settings: ExperimentSettings, style: str) -> dict:

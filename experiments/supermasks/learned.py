@@ -6,10 +6,10 @@ Two ways to turn scores into a mask in the forward pass, both with a straight-th
 - ``bernoulli`` (Zhou et al. 2019): keep each weight with probability sigmoid(score), sampled
   afresh at every training step; the gradient reaching the sampled mask goes on to
   sigmoid(score). In evaluation the mask is deterministic: keep where sigmoid(score) > 0.5.
-- ``topk`` (edge-popup, Ramanujan et al. 2020): keep, in each layer, the ``k`` weights of largest
-  score; the gradient reaching the mask goes unchanged to the score. (Ranking by the score
-  itself, not its absolute value: a score pushed far below zero means "drop this weight".) ``k`` is fixed per layer,
-  so the density is exactly what was asked.
+- ``topk`` (edge-popup, Ramanujan et al. 2020): keep, in each layer, the ``k`` weights whose
+  score is largest in absolute value, as the authors' code (allenai/hidden-networks) ranks them;
+  the gradient reaching the mask goes unchanged to |score|, so to the score times its sign.
+  ``k`` is fixed per layer, so the density is exactly what was asked.
 
 The effective weight of a layer is ``w * mask``, times (layer size / kept count) when dynamic
 weight rescaling is on. Gradients reach the scores only: the weights are buffers, not parameters.
@@ -107,7 +107,7 @@ def layer_mask(style: str, score: torch.Tensor, keep: int | None, training: bool
                sampler: torch.Generator | None) -> torch.Tensor:
     """The float mask of one layer from its scores: sampled in training for bernoulli."""
     if style == "topk":
-        return _TopK.apply(score, keep)
+        return _TopK.apply(score.abs(), keep)
     if training:
         return _SampledBernoulli.apply(torch.sigmoid(score), sampler)
     return (score > 0).to(score.dtype)  # sigmoid(score) > 0.5

@@ -49,6 +49,17 @@ def test_topk_mask_keeps_the_largest_scores():
     assert topk_mask(torch.tensor([0.3, -5.0, 0.9, 0.1]), 2).tolist() == [True, False, True, False]
 
 
+def test_edge_popup_keeps_the_scores_largest_in_absolute_value_as_the_authors_code_does():
+    base = nn.Sequential(nn.Linear(2, 2))
+    scores = {"0.weight": torch.tensor([[0.3, -5.0], [0.9, 0.1]], requires_grad=True)}
+    net = SupermaskNet(base, "topk", scores, keep={"0.weight": 2}, rescale=False)
+    assert net.final_mask()["0.weight"].tolist() == [[False, True], [True, False]]
+    net(torch.ones(1, 2)).sum().backward()
+    # d out / d |s| is the weight times the input; through |s| a negative score gets its sign.
+    expected = base[0].weight.detach() * torch.tensor([[1.0, -1.0], [1.0, 1.0]])
+    assert torch.allclose(net.scores[0].grad, expected)
+
+
 def test_bernoulli_evaluation_mask_is_the_sign_of_the_score():
     net = make("bernoulli")
     for (name, mask), score in zip(net.final_mask().items(), net.scores):
