@@ -30,14 +30,14 @@ def test_means_over_seeds_flag_at_ninety_percent_and_skip_untrained(tmp_path, ca
     ])
     write_rounds(tmp_path, "other", ["random,0,2,0.25,0.4,1450,1450"])
     assert convergence.convergence_rows(tmp_path / "lottery" / "rounds.csv") == [
-        ("imp", 0, 1.0, 400.0, 1000.0, None), ("imp", 1, 0.5, 850.0, 1000.0, None),
-        ("reinit", 1, 0.5, 900.0, 1000.0, None)]
+        ("imp", 0, 1.0, 400.0, 1000.0, None, 0.6), ("imp", 1, 0.5, 850.0, 1000.0, None, 0.6),
+        ("reinit", 1, 0.5, 900.0, 1000.0, None, 0.5)]
     assert convergence.report(tmp_path) == 2
     out = capsys.readouterr().out.splitlines()
     flagged = [line.split()[0] for line in out if "<-" in line]
     assert flagged == ["reinit", "random"]
     assert out[-2].startswith("2 method-round rows")
-    assert out[-1].startswith("0 of them gained")
+    assert out[-1].startswith("0 of them still learning")
     assert not any("untrained" in line for line in out)
 
 
@@ -60,4 +60,20 @@ def test_flagged_rows_show_what_their_last_tenth_bought(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[1].endswith("its last tenth bought +2.5% test accuracy")
     assert out[2].endswith("its last tenth bought +0.0% test accuracy")
-    assert out[-1].startswith("1 of them gained at least 0.5%")
+    assert out[-1].startswith("1 of them still learning")
+
+
+def test_a_longer_budget_elsewhere_decides_whether_a_flagged_row_still_learns(tmp_path, capsys):
+    header = "method,seed,round,density,test_acc,early_stop_iter,iterations,late_test_acc_gain\n"
+    for name, rows in {"search": "edgepopup,0,1,0.5,0.50,4000,4000,0.03\n"
+                                 "bernoulli,0,1,0.6,0.40,4000,4000,0.001\n",
+                       "search_long": "edgepopup,0,1,0.5,0.502,8000,8000,0.03\n"
+                                      "bernoulli,0,1,0.6,0.45,8000,8000,0.001\n"}.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "rounds.csv").write_text(header + rows)
+    assert convergence.report(tmp_path) == 4
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].endswith("8000 steps (search_long) bought +0.2%")  # converged, despite +3.0%
+    assert out[2].endswith("8000 steps (search_long) bought +5.0%")  # learning, despite +0.1%
+    assert "steps (" not in out[4] + out[5]  # the longest runs have nothing longer
+    assert out[-1].startswith("2 of them still learning")  # short bernoulli, long edgepopup
