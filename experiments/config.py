@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +169,7 @@ def _check_dataset(dataset: dict, at: list, locate: _Locator) -> None:
 
 
 # Model options and the models each belongs to.
-MODEL_OPTIONS = {"hidden": ("mlp",), "shortcut": ("resnet20",),
+MODEL_OPTIONS = {"hidden": ("mlp",), "residual": ("mlp",), "shortcut": ("resnet20",),
                  "batch_norm": ("conv2", "conv4", "conv6", "convnet"),
                  "stage_widths": ("convnet",), "fc_hidden": ("convnet",)}
 # Options a model cannot do without.
@@ -183,6 +184,9 @@ def _check_model(model: dict, at: list, locate: _Locator) -> None:
         if option in model and model["name"] not in owners:
             raise locate.error(at + [option],
                                f"applies to {', '.join(owners)} only, not {model['name']}", True)
+    # The MLP adds a skip where a hidden layer is as wide as its input (experiments/models/mlp.py).
+    if model.get("residual") and not any(a == b for a, b in pairwise(model["hidden"])):
+        raise locate.error(at + ["residual"], "needs two consecutive hidden layers of one width", True)
 
 
 def _check_training(training: dict, at: list, locate: _Locator) -> None:

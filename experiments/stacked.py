@@ -9,7 +9,7 @@ derivative of a batched product computes grad_weight transposed, which rounds di
 the products written out, a model trained in a stack is bit-identical on the CPU to the same
 model trained alone (tests/experiments/test_stacked.py checks both claims).
 
-Only chains of Linear and ReLU layers stack here (the MLP and LeNet-300-100 models); conv nets
+Only chains of Linear and ReLU layers stack here (the MLP, residual or not, and LeNet-300-100); conv nets
 stack in experiments/stacked_conv.py, other models train one at a time
 (experiments/batched_training.py decides).
 """
@@ -54,6 +54,8 @@ class LinearChain:
     state dict, with a ReLU after every layer but the last."""
 
     layers: tuple[tuple[str, str], ...]
+    # Per layer: whether its input is added to its output (the MLP's ``residual``).
+    skips: tuple[bool, ...] = ()
     # What the trainer asks of any stack (experiments/stacked_conv.py has the same names).
     buffer_names: tuple[str, ...] = ()
     scale_names: tuple[str, ...] = ()
@@ -78,10 +80,12 @@ class LinearChain:
         models = params[self.layers[0][0]].shape[0]
         # A shared batch is broadcast (stride 0 along the model axis), not copied K times.
         hidden = x.flatten(1).unsqueeze(0).expand(models, -1, -1) if shared else x.flatten(2)
-        for index, (weight, bias) in enumerate(self.layers):
-            hidden = _StackedLinear.apply(hidden, params[weight], params[bias], dtype)
+        skips = self.skips or (False,) * len(self.layers)
+        for index, ((weight, bias), skip) in enumerate(zip(self.layers, skips)):
+            out = _StackedLinear.apply(hidden, params[weight], params[bias], dtype)
             if index < len(self.layers) - 1:
-                hidden = torch.relu(hidden)
+                out = torch.relu(out)
+            hidden = hidden + out if skip else out
         return hidden
 
 
@@ -97,4 +101,5 @@ def linear_chain(model: nn.Module) -> LinearChain | None:
     if [type(m) for m in modules[1:]] != expected or len(expected) % 2 == 0:
         return None
     return LinearChain(tuple((f"layers.{i}.weight", f"layers.{i}.bias")
-                             for i, m in enumerate(modules) if isinstance(m, nn.Linear)))
+                             for i, m in enumerate(modules) if isinstance(m, nn.Linear)),
+                       skips=model.skips)

@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 from itertools import pairwise
 
+import torch
 from torch import Tensor, nn
 
 
@@ -50,17 +51,30 @@ def fully_connected_layers(widths: Sequence[int], num_classes: int) -> list[nn.M
 class MLP(nn.Module):
     """Flatten, then Linear+ReLU for each hidden width, then a Linear output layer.
 
-    Works for any input shape: (N, *input_shape) -> (N, num_classes).
+    Works for any input shape: (N, *input_shape) -> (N, num_classes). With ``residual``, a hidden
+    layer as wide as its input adds that input to its output, h <- h + relu(W h + b), as the
+    MNIST-1D lottery notebook's MLP does for its second layer (Greydanus 2020).
     """
 
     def __init__(
-        self, input_shape: tuple[int, ...], num_classes: int, hidden: Sequence[int] = (100, 100)
+        self, input_shape: tuple[int, ...], num_classes: int, hidden: Sequence[int] = (100, 100),
+        residual: bool = False,
     ):
         super().__init__()
         self.hidden = check_layer_sizes("mlp", "hidden", hidden)
         widths = [math.prod(input_shape), *self.hidden]
         self.layers = nn.Sequential(nn.Flatten(), *fully_connected_layers(widths, num_classes))
+        # Per Linear layer: whether its input is added to its output (never the output layer's).
+        self.skips = tuple(residual and fan_in == fan_out for fan_in, fan_out in pairwise(widths)) + (False,)
         glorot_normal_init(self)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.layers(x)
+        if not any(self.skips):
+            return self.layers(x)
+        linears = [module for module in self.layers if isinstance(module, nn.Linear)]
+        hidden = x.flatten(1)
+        for layer, skip in zip(linears[:-1], self.skips):
+            out = torch.relu(layer(hidden))
+            hidden = hidden + out if skip else out
+        return linears[-1](hidden)
+

@@ -177,3 +177,28 @@ def test_stacks_are_sized_to_the_free_memory(monkeypatch):
 
 def test_free_memory_of_the_host_is_positive():
     assert batched_training.free_memory(torch.device("cpu")) > 0
+
+
+def test_a_residual_mlp_trains_the_same_stacked_as_alone_and_adds_its_input():
+    """The MNIST-1D notebook's MLP: the second hidden layer adds its input to its output."""
+    model = MLP((40,), 10, hidden=(100, 100), residual=True)
+    assert model.skips == (False, True, False)
+    x = torch.randn(4, 40)
+    first, second, last = (m for m in model.layers if isinstance(m, torch.nn.Linear))
+    h = torch.relu(first(x))
+    assert torch.allclose(model(x), last(h + torch.relu(second(h))))
+    data = wide_dataset()
+    cfg = {**CFG, "batch_size": 50, "eval_batch_size": 100, "iterations": 12, "eval_every": 6}
+
+    def build_residual():
+        return MLP((40,), 10, hidden=(100, 100), residual=True)
+
+    batch = []
+    for index in range(2):
+        torch.manual_seed(index)
+        model = build_residual()
+        batch.append(TrainJob(state_snapshot(model), dense_mask(model), data_seed=index))
+    for result, job in zip(train_jobs(batch, build_residual, data, cfg), batch):
+        model = build_residual()
+        model.load_state_dict(job.start_weights)
+        assert_same(result, train(model, job.mask, data, cfg, data_seed=job.data_seed))

@@ -236,3 +236,11 @@ experiments:
     methods: [dense, l1_finetune, slim_finetune]
     seeds: [0]
 """
+
+
+def test_a_residual_mlp_needs_two_hidden_layers_of_one_width(tmp_path):
+    text = VALID.replace("      hidden: [8]\n", "      hidden: [8, 6]\n      residual: true\n")
+    message = error_of(tmp_path, text)
+    assert message.startswith(f"{tmp_path / 'set.yaml'}:{line_of(text, 'residual')}:")
+    assert "needs two consecutive hidden layers of one width" in message
+    load_experiment_set(write(tmp_path, text.replace("[8, 6]", "[8, 8]")))
