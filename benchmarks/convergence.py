@@ -112,7 +112,8 @@ def bought(row: Row, longer: tuple[str, Row] | None) -> str:
     text = "" if row.gain is None else f"; its last tenth bought {row.gain:+.1%} test accuracy"
     if longer is not None:
         experiment, other = longer
-        text += f"; {other.budget:.0f} steps ({experiment}) bought {other.test_acc - row.test_acc:+.1%}"
+        gain = other.test_acc - row.test_acc
+        text += f"; {other.budget:.0f} steps ({experiment}) bought {gain:+.1%}"
     return text
 
 

@@ -186,7 +186,8 @@ def _check_model(model: dict, at: list, locate: _Locator) -> None:
                                f"applies to {', '.join(owners)} only, not {model['name']}", True)
     # The MLP adds a skip where a hidden layer is as wide as its input (experiments/models/mlp.py).
     if model.get("residual") and not any(a == b for a, b in pairwise(model["hidden"])):
-        raise locate.error(at + ["residual"], "needs two consecutive hidden layers of one width", True)
+        raise locate.error(at + ["residual"], "needs two consecutive hidden layers of one width",
+                           True)
 
 
 def _check_training(training: dict, at: list, locate: _Locator) -> None:

@@ -9,8 +9,8 @@ derivative of a batched product computes grad_weight transposed, which rounds di
 the products written out, a model trained in a stack is bit-identical on the CPU to the same
 model trained alone (tests/experiments/test_stacked.py checks both claims).
 
-Only chains of Linear and ReLU layers stack here (the MLP, residual or not, and LeNet-300-100); conv nets
-stack in experiments/stacked_conv.py, other models train one at a time
+Only chains of Linear and ReLU layers stack here (the MLP, residual or not, and LeNet-300-100);
+conv nets stack in experiments/stacked_conv.py, other models train one at a time
 (experiments/batched_training.py decides).
 """
 

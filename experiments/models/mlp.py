@@ -65,7 +65,8 @@ class MLP(nn.Module):
         widths = [math.prod(input_shape), *self.hidden]
         self.layers = nn.Sequential(nn.Flatten(), *fully_connected_layers(widths, num_classes))
         # Per Linear layer: whether its input is added to its output (never the output layer's).
-        self.skips = tuple(residual and fan_in == fan_out for fan_in, fan_out in pairwise(widths)) + (False,)
+        hidden_skips = (residual and fan_in == fan_out for fan_in, fan_out in pairwise(widths))
+        self.skips = (*hidden_skips, False)
         glorot_normal_init(self)
 
     def forward(self, x: Tensor) -> Tensor:
