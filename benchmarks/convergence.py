@@ -88,7 +88,7 @@ def report(results: Path) -> int:
         print(experiment)
         for row in rows:
             late = row.stop >= LIMIT * row.budget
-            longer = longer_run(row, tables)
+            longer = longer_run(row, tables) if late else None
             flagged += late
             learning += late and still_learning(row, longer)
             print(f"  {row.method:28s} round {row.round:2d}  density {row.density:6.3f}  "

@@ -55,7 +55,7 @@ class LinearChain:
 
     layers: tuple[tuple[str, str], ...]
     # Per layer: whether its input is added to its output (the MLP's ``residual``).
-    skips: tuple[bool, ...] = ()
+    skips: tuple[bool, ...]
     # What the trainer asks of any stack (experiments/stacked_conv.py has the same names).
     buffer_names: tuple[str, ...] = ()
     scale_names: tuple[str, ...] = ()
@@ -80,8 +80,7 @@ class LinearChain:
         models = params[self.layers[0][0]].shape[0]
         # A shared batch is broadcast (stride 0 along the model axis), not copied K times.
         hidden = x.flatten(1).unsqueeze(0).expand(models, -1, -1) if shared else x.flatten(2)
-        skips = self.skips or (False,) * len(self.layers)
-        for index, ((weight, bias), skip) in enumerate(zip(self.layers, skips)):
+        for index, ((weight, bias), skip) in enumerate(zip(self.layers, self.skips)):
             out = _StackedLinear.apply(hidden, params[weight], params[bias], dtype)
             if index < len(self.layers) - 1:
                 out = torch.relu(out)
@@ -102,4 +101,4 @@ def linear_chain(model: nn.Module) -> LinearChain | None:
         return None
     return LinearChain(tuple((f"layers.{i}.weight", f"layers.{i}.bias")
                              for i, m in enumerate(modules) if isinstance(m, nn.Linear)),
-                       skips=model.skips)
+                       model.skips)

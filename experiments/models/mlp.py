@@ -78,4 +78,3 @@ class MLP(nn.Module):
             out = torch.relu(layer(hidden))
             hidden = hidden + out if skip else out
         return linears[-1](hidden)
-
