@@ -11,10 +11,11 @@ nothing (``iterations`` 0) are left out. Where the rows say what the last tenth 
 bought (``late_test_acc_gain``, mean over seeds), a flagged row shows it: a network still
 learning gains visibly there, one whose loss only drifts at the schedule's smallest rate does not.
 Under a schedule that decays to zero at the end of the budget (cosine) the lowest loss comes
-late whatever the budget, so the last tenth cannot tell; a longer run can. Where another
-experiment has the same method at the same density with a larger budget (a budget check such as
-supermask_mnist1d_long), a flagged row shows what that budget bought in test accuracy, and that
-decides whether the row counts as still learning. The last lines count the flagged rows, and
+late whatever the budget, so the last tenth cannot tell; a longer run can. Where a budget check
+of the experiment (an experiment named EXPERIMENT_long or EXPERIMENT_..._long, such as
+supermask_mnist1d_long) has the same method at the same round or density with a larger budget,
+a flagged row shows what that budget bought in test accuracy, and that decides whether the row
+counts as still learning. The last lines count the flagged rows, and
 those still learning: a longer budget, or else the last tenth, bought at least half a point of
 test accuracy. It is a report, so it exits 0 whatever it finds; it needs no torch and runs no
 experiment.
@@ -35,6 +36,7 @@ from experiments.budget import INSIDE_BUDGET as LIMIT  # noqa: E402  (torch-free
 
 STILL_LEARNING = 0.005  # half a point of test accuracy bought by the last tenth
 SAME_DENSITY = 0.02  # two points of density: runs this close are the same round of one experiment
+LEARNED_DENSITY = 0.05  # how far a Bernoulli mask's density drifts with five times the search
 
 
 class Row(NamedTuple):
@@ -68,15 +70,28 @@ def convergence_rows(rounds_csv: Path) -> list[Row]:
     return rows
 
 
-def longer_run(row: Row, tables: dict[str, list[Row]]) -> tuple[str, Row] | None:
-    """The run of the same method and round at about the same density (within
-    ``SAME_DENSITY``: a Bernoulli mask learns its own) with the largest budget above ``row``'s,
-    and its experiment; None when there is none."""
-    longer = [(other.budget, experiment, other) for experiment, rows in tables.items()
-              for other in rows
-              if (other.method, other.round) == (row.method, row.round)
-              and abs(other.density - row.density) <= SAME_DENSITY and other.budget > row.budget]
-    return max(longer, key=lambda found: found[0])[1:] if longer else None
+def budget_checks(experiment: str, tables: dict[str, list[Row]]) -> list[str]:
+    """The experiments that check ``experiment``'s budget: named ``EXPERIMENT_..._long`` or
+    ``EXPERIMENT_long`` (supermask_mnist1d_long, supermask_mnist1d_bernoulli_long)."""
+    return [name for name in tables
+            if name.startswith(experiment + "_") and name.endswith("_long")]
+
+
+def longer_run(experiment: str, row: Row, tables: dict[str, list[Row]]) -> tuple[str, Row] | None:
+    """The row of ``row``'s method in a budget check of its experiment, with the largest budget
+    above ``row``'s, and that check's name; None when there is none. The check's row is the
+    same round at a density within ``LEARNED_DENSITY`` (a Bernoulli mask learns its own, more so
+    the longer it searches), else any round at the same density within ``SAME_DENSITY`` (a
+    check that removes three quarters of the channels in its first round)."""
+    found = []
+    for check in budget_checks(experiment, tables):
+        longer = [other for other in tables[check]
+                  if other.method == row.method and other.budget > row.budget]
+        same = ([other for other in longer if other.round == row.round
+                 and abs(other.density - row.density) <= LEARNED_DENSITY]
+                or [other for other in longer if abs(other.density - row.density) <= SAME_DENSITY])
+        found += [(other.budget, check, other) for other in same]
+    return max(found, key=lambda item: item[0])[1:] if found else None
 
 
 def report(results: Path) -> int:
@@ -88,7 +103,7 @@ def report(results: Path) -> int:
         print(experiment)
         for row in rows:
             late = row.stop >= LIMIT * row.budget
-            longer = longer_run(row, tables) if late else None
+            longer = longer_run(experiment, row, tables) if late else None
             flagged += late
             learning += late and still_learning(row, longer)
             print(f"  {row.method:28s} round {row.round:2d}  density {row.density:6.3f}  "

@@ -31,7 +31,7 @@ class SupermaskSettings:
     # The score search's optimizer settings where they differ from training's (None: training's):
     # optimizer, momentum, weight_decay, lr_schedule (constant | cosine).
     search: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    # bernoulli_supermask's own overrides of lr, momentum, weight_decay and lr_schedule.
+    # bernoulli_supermask's own overrides of lr, momentum, weight_decay, lr_schedule, iterations.
     bernoulli: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 

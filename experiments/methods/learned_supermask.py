@@ -88,10 +88,10 @@ def search_settings(settings: ExperimentSettings, style: str) -> dict:
     search, its own overrides of those)."""
     supermask = settings.supermask
     cfg = dict(settings.training, lr=supermask.lr, **supermask.search)
-    if style == "bernoulli":
-        cfg.update(supermask.bernoulli)
     if supermask.iterations is not None:
         cfg["iterations"] = supermask.iterations
+    if style == "bernoulli":
+        cfg.update(supermask.bernoulli)  # last: it may give the Bernoulli search its own budget
     if "lr_schedule" in cfg:
         cfg["lr_milestones"] = []  # the search's own schedule replaces training's steps
     return cfg

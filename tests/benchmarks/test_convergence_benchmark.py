@@ -77,3 +77,25 @@ def test_a_longer_budget_elsewhere_decides_whether_a_flagged_row_still_learns(tm
     assert out[2].endswith("8000 steps (search_long) bought +5.0%")  # learning, despite +0.1%
     assert "steps (" not in out[4] + out[5]  # the longest runs have nothing longer
     assert out[-1].startswith("2 of them still learning")  # short bernoulli, long edgepopup
+
+
+def test_only_the_experiments_budget_checks_count_matched_by_round_else_by_density(tmp_path,
+                                                                                  capsys):
+    header = "method,seed,round,density,test_acc,early_stop_iter,iterations,late_test_acc_gain\n"
+    tables = {
+        "prune": "bernoulli,0,3,0.36,0.30,4000,4000,0.001\nfinetune,0,3,0.23,0.80,4000,4000,0.0\n",
+        # the Bernoulli mask drifted 4 points in density; the cut of round 3 is round 1 here
+        "prune_bernoulli_long": "bernoulli,0,3,0.40,0.36,20000,20000,0.0\n"
+                                "bernoulli,0,4,0.37,0.35,20000,20000,0.0\n",
+        "prune_long": "finetune,0,1,0.23,0.81,8000,8000,0.0\n",
+        # not a budget check of "prune": same method and density, but another experiment
+        "prune2": "finetune,0,3,0.23,0.95,16000,16000,0.0\n",
+    }
+    for name, rows in tables.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "rounds.csv").write_text(header + rows)
+    convergence.report(tmp_path)
+    out = capsys.readouterr().out.splitlines()
+    prune = out[out.index("prune") + 1:out.index("prune") + 3]
+    assert prune[0].endswith("20000 steps (prune_bernoulli_long) bought +6.0%")  # round 3, not 4
+    assert prune[1].endswith("8000 steps (prune_long) bought +1.0%")

@@ -39,6 +39,14 @@ def test_the_supermask_section_sets_the_search_and_bernoulli_overrides_it(tmp_pa
     assert (bernoulli["lr"], bernoulli["weight_decay"], bernoulli["lr_schedule"]) == \
         (100, 0, "constant")
     assert bernoulli["momentum"] == 0.9 and bernoulli["batch_size"] == cfg["training"]["batch_size"]
+    assert bernoulli["iterations"] == 30
+
+
+def test_the_bernoulli_search_may_have_its_own_budget(tmp_path):
+    cfg = tiny(tmp_path, "{iterations: 30, bernoulli: {lr: 100, iterations: 75}}")
+    settings = experiment_settings(cfg)
+    assert search_settings(settings, "bernoulli")["iterations"] == 75
+    assert search_settings(settings, "topk")["iterations"] == 30
 
 
 def test_without_search_keys_the_search_trains_as_the_weights_do(tmp_path):
