@@ -15,9 +15,8 @@ late whatever the budget, so the last tenth cannot tell; a longer run can. Where
 of the experiment (an experiment named EXPERIMENT_long or EXPERIMENT_..._long, such as
 supermask_mnist1d_long) has the same method at the same round or density with a larger budget,
 a flagged row shows what that budget bought in test accuracy, and that decides whether the row
-counts as still learning. The last lines count the flagged rows, and
-those still learning: a longer budget, or else the last tenth, bought at least half a point of
-test accuracy. It is a report, so it exits 0 whatever it finds; it needs no torch and runs no
+counts as still learning. The last lines count the flagged rows, and those still learning: a
+longer budget, or else the last tenth, bought at least half a point of test accuracy. It is a report, so it exits 0 whatever it finds; it needs no torch and runs no
 experiment.
 """
 from __future__ import annotations
@@ -117,6 +116,7 @@ def report(results: Path) -> int:
 
 
 def still_learning(row: Row, longer: tuple[str, Row] | None) -> bool:
+    """Whether a flagged row still learns: the longer run decides where there is one."""
     if longer is not None:
         return longer[1].test_acc - row.test_acc >= STILL_LEARNING
     return row.gain is not None and row.gain >= STILL_LEARNING
