@@ -20,7 +20,7 @@ import panflute as pf
 from manuscript.cache import key as cache_key
 from manuscript.filters import AFTER_CITEPROC
 from manuscript.pandoc import run_pandoc
-from manuscript.writer import Typeset, typeset_blocks
+from manuscript.writer import Typeset, cite_and_write, typeset_blocks
 
 TEMPLATE = "templates/thesis.pandoc.typ"
 # The metadata pandoc's citeproc reads (Text.Pandoc.Citeproc); nothing else reaches it.
@@ -67,12 +67,27 @@ def typeset_part(settings, job: PartJob) -> Typeset:
     if cached is not None:
         typeset = Typeset(**cached)
     else:
-        blocks = job.blocks()
-        typeset = typeset_blocks(settings, cite(settings, blocks, job.context) if blocks else blocks)
+        typeset = _typeset(settings, job.blocks(), job.context)
         settings.cache.put("typeset", job.key, typeset.__dict__)
     for warning in typeset.warnings:
         print(warning, file=sys.stderr)
     return typeset
+
+
+def _typeset(settings, blocks: list, context: Context) -> Typeset:
+    """A part whose bibliography goes to another part is cited and written in one pandoc run;
+    the part holding it goes through citeproc, the AFTER_CITEPROC filters and the writer."""
+    if not blocks:
+        return typeset_blocks(settings, blocks)
+    if context.refs_elsewhere:
+        return cite_and_write(settings, blocks, _around(context))
+    return typeset_blocks(settings, cite(settings, blocks, context))
+
+
+def _around(context: Context) -> tuple[list, list]:
+    """The rest of the thesis as citeproc sees it around a part whose bibliography is elsewhere:
+    the citations before and after it, and a stand-in #refs div that takes the bibliography."""
+    return _paragraph(context.before), [*_paragraph(context.after), _refs_stand_in()]
 
 
 def cite(settings, blocks: list, context: Context) -> list:

@@ -7,8 +7,9 @@ import pytest
 from manuscript.build import main
 from manuscript.pandoc import run_pandoc
 from manuscript.cache import Cache
-from manuscript.typeset import TEMPLATE, frame
-from manuscript.writer import Typeset, join, write
+from manuscript import typeset
+from manuscript.typeset import TEMPLATE, cite, frame
+from manuscript.writer import Typeset, join, typeset_blocks, write
 from tests.manuscript.test_build import write_fixture
 
 ARGS = ["--metadata", "metadata.yaml", "--output", "thesis.pdf"]
@@ -163,3 +164,27 @@ def test_a_heading_id_repeated_in_another_chapter_is_reported(project, capsys):
     _build(chapters)
     assert ("warning: chapters/02-results.md: heading id 'summary' is also used in "
             "chapters/01-intro.md") in capsys.readouterr().err
+
+
+# Every form of citation, in an order other than their first use (numbers come from context).
+CITATION_FORMS = ("# Forms\n\n@url2021only found tickets; [-@doi2020only] agrees "
+                  "[see @frankle2019lottery, p. 3; @url2021only].^[As in @doi2020only, "
+                  "and [@url2021only].] The end [@frankle2019lottery].\n")
+
+
+@pytest.mark.parametrize("style", ["csl/numeric.csl", "csl/author-date.csl"])
+def test_parts_cited_and_written_in_one_run_match_citeproc_then_the_filters(project, style,
+                                                                             monkeypatch):
+    metadata = project / "metadata.yaml"
+    metadata.write_text(metadata.read_text().replace("csl/numeric.csl", style))
+    chapters = write_fixture(project)
+    (project / "chapters" / "03-forms.md").write_text(CITATION_FORMS, encoding="utf-8")
+    chapters = sorted(str(p.relative_to(project)) for p in (project / "chapters").glob("*.md"))
+    one_run = _build(chapters)
+    assert "found tickets" in " ".join(one_run.split()) and "#footnote" in one_run
+
+    def two_runs(settings, blocks, context):  # every part: citeproc, the filters, the writer
+        return typeset_blocks(settings, cite(settings, blocks, context) if blocks else blocks)
+
+    monkeypatch.setattr(typeset, "_typeset", two_runs)
+    assert _from_scratch(project, chapters) == one_run
