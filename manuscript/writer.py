@@ -74,9 +74,10 @@ def write(settings, blocks: list, around: tuple = ((), ()), citeproc: bool = Fal
 def cite_and_write(settings, blocks: list, around: tuple) -> Typeset:
     """Blocks with no bibliography in them cited and written by one pandoc run. After citeproc,
     the AFTER_CITEPROC filters change only Cites in such blocks (the bibliography's entries are
-    elsewhere), as the writer does itself; a second run and the trip through panflute would
-    cost 0.3 s of a one-sentence rebuild. The characters, for choosing fonts, are the Typst's:
-    its markup adds only ASCII, which every font draws."""
+    elsewhere), as the writer does itself; a second run and the trip through panflute cost
+    0.2 s of a one-sentence rebuild and 1-2 s of a build from an empty cache. The characters,
+    for choosing fonts, are the Typst's: its markup adds ASCII, which every font draws, and
+    labels and link addresses, whose letters can at worst add a fallback font."""
     typst, lead, trail = write(settings, blocks, around, citeproc=True)
     return Typeset(typst, lead, trail, chars="".join(sorted(set(typst))))
 
