@@ -85,9 +85,10 @@ def _typeset(settings, blocks: list, context: Context) -> Typeset:
 
 
 def _around(context: Context) -> tuple[list, list]:
-    """The rest of the thesis as citeproc sees it around a part whose bibliography is elsewhere:
-    the citations before and after it, and a stand-in #refs div that takes the bibliography."""
-    return _paragraph(context.before), [*_paragraph(context.after), _refs_stand_in()]
+    """The rest of the thesis as citeproc sees it around a part: the citations before and after
+    it, and a stand-in #refs div where the bibliography goes to another part."""
+    stand_in = [_refs_stand_in()] if context.refs_elsewhere else []
+    return _paragraph(context.before), [*_paragraph(context.after), *stand_in]
 
 
 def cite(settings, blocks: list, context: Context) -> list:
@@ -97,9 +98,9 @@ def cite(settings, blocks: list, context: Context) -> list:
     with no #refs div to go to is added at its end (after a last heading, if it has one)."""
     meta = {k: v for k, v in settings.meta.items() if k in CITEPROC_KEYS}
     ends_document = not context.after and not context.refs_elsewhere
-    stand_in = [_refs_stand_in()] if context.refs_elsewhere else []
-    after = [] if ends_document else [_marker(END), *_paragraph(context.after), *stand_in]
-    cited = _citeproc(settings, meta, [*_paragraph(context.before), _marker(BEGIN), *blocks, *after])
+    before, after = _around(context)
+    tail = [] if ends_document else [_marker(END), *after]
+    cited = _citeproc(settings, meta, [*before, _marker(BEGIN), *blocks, *tail])
     start = cited["blocks"].index(_marker(BEGIN)) + 1
     end = None if ends_document else cited["blocks"].index(_marker(END))
     return cited["blocks"][start:end]

@@ -51,17 +51,16 @@ def join(parts: list[Typeset]) -> str:
     return text
 
 
-def write(settings, blocks: list, around: tuple = ((), ()), citeproc: bool = False
-          ) -> tuple[str, bool, bool]:
+def write(settings, blocks: list, around: tuple | None = None) -> tuple[str, bool, bool]:
     """(Typst, blank line before, blank line after) as pandoc's writer renders these blocks.
 
-    With `citeproc`, pandoc cites them first, with the blocks of `around` (before, after) as
-    the rest of the document, and writes each citation as the text citeproc rendered for it
-    (the writer's `citations` extension off), which is what the AFTER_CITEPROC filters make
-    of a Cite."""
-    marked = [*around[0], _marker(BEGIN), *blocks, _marker(END), *around[1]]
+    Given `around` (blocks before, blocks after) as the rest of the document, pandoc cites them
+    first and writes each citation as the text citeproc rendered for it (the writer's
+    `citations` extension off), which is what the AFTER_CITEPROC filters make of a Cite."""
+    before, after = around or ((), ())
+    marked = [*before, _marker(BEGIN), *blocks, _marker(END), *after]
     source = {"pandoc-api-version": settings.api, "meta": settings.meta, "blocks": marked}
-    to = ["-t", "typst-citations", "--citeproc"] if citeproc else ["-t", "typst"]
+    to = ["-t", "typst-citations", "--citeproc"] if around is not None else ["-t", "typst"]
     text = run_pandoc(["-f", "json", *to], stdin=json.dumps(source))
     start = text.index(BEGIN + "\n") + len(BEGIN) + 1
     inner = text[start:text.index(f"\n{END}\n", start - 1) + 1]  # from start - 1: no blocks
@@ -78,7 +77,7 @@ def cite_and_write(settings, blocks: list, around: tuple) -> Typeset:
     0.2 s of a one-sentence rebuild and 1-2 s of a build from an empty cache. The characters,
     for choosing fonts, are the Typst's: its markup adds ASCII, which every font draws, and
     labels and link addresses, whose letters can at worst add a fallback font."""
-    typst, lead, trail = write(settings, blocks, around, citeproc=True)
+    typst, lead, trail = write(settings, blocks, around)
     return Typeset(typst, lead, trail, chars="".join(sorted(set(typst))))
 
 
