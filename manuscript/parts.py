@@ -31,6 +31,7 @@ from manuscript.scan import scan_chapter
 
 # What the abstract filter moves from a chapter into the metadata.
 ABSTRACT_KEYS = ("abstract", "abstract-title", "extra-abstracts")
+RAW = ("RawBlock", "RawInline")
 AFTER_ABSTRACT = BEFORE_CITEPROC[BEFORE_CITEPROC.index(abstract) + 1:]
 AFTER_PROVENANCE = BEFORE_CITEPROC[BEFORE_CITEPROC.index(provenance) + 1:]
 
@@ -126,22 +127,41 @@ def _filter_chapter(path: str, settings: Settings) -> tuple[list, dict]:
         doc = module.main(doc)
     blocks = doc.content.to_json()
     facts = {**doc.part.facts, **body_facts(blocks), "abstract": moved,
-             "notes": ast.reader_notes(source["blocks"])}
+             "notes": ast.reader_notes(source["blocks"]), "raw_typst": _has_raw_typst(source["blocks"])}
     return blocks, facts
 
 
 def body_facts(blocks: list) -> dict:
     """What the later steps need of a filtered body: whether it has any blocks, its citations
     in order, whether it has the bibliography's place (a div #refs), its code blocks with a
-    language, its headings' ids."""
+    language, its headings' ids, the kinds of Typst figure pandoc's writer makes of it."""
     elements = list(ast.elements(blocks))
     return {
         "has_blocks": bool(blocks),
+        "figure_kinds": figure_kinds(elements),
         "heading_ids": [e["c"][1][0] for e in elements if e["t"] == "Header" and e["c"][1][0]],
         "cites": [e for e in elements if e["t"] == "Cite"],
         "has_refs": any(e["t"] == "Div" and ast.is_refs_place(ast.attr(e)[0]) for e in elements),
         "code_blocks": [e for e in elements if e["t"] == "CodeBlock" and ast.attr(e)[1]],
     }
+
+
+def figure_kinds(elements: list[dict]) -> list[str]:
+    """Which lists a part's figures may go to: "image" for a pandoc Figure, "table" for a table
+    (the writer makes each a Typst figure of kind table). A Figure holding a table or code
+    counts as an image too: at worst a list is printed empty, never left out with entries."""
+    kinds = set()
+    for element in elements:
+        if element["t"] == "Figure":
+            kinds.add("image")
+        if element["t"] == "Table":
+            kinds.add("table")
+    return sorted(kinds)
+
+
+def _has_raw_typst(blocks: list) -> bool:
+    """Whether the author wrote raw Typst (read before the filters, which add their own)."""
+    return any(e["t"] in RAW and e["c"][0] == "typst" for e in ast.elements(blocks))
 
 
 def _inputs(path: str, settings: Settings) -> list[str]:

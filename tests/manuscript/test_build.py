@@ -144,3 +144,19 @@ def test_title_page_labels_from_metadata(project):
     pages = [" ".join(page.extract_text().split()) for page in PdfReader("thesis.pdf").pages]
     assert "Eine Arbeit zur Erlangung des Grades" in pages[0]
     assert any("Anhang A Provenance of results" in page for page in pages)
+
+
+@pytest.mark.parametrize("body, lists", [
+    ("Prose only.", []),
+    ("| a | b |\n|---|---|\n| 1 | 2 |\n\n: A table.", ["List of Tables"]),
+    ("![A figure.](figures/toy.pdf)", ["List of Figures"]),
+    # Raw Typst may make figures the build cannot see: the lists stay as the metadata asks.
+    ('```{=typst}\n#figure(rect(), caption: [Drawn in Typst.])\n```', ["List of Figures", "List of Tables"]),
+])
+def test_a_list_of_figures_or_tables_is_printed_only_when_there_may_be_entries(project, body, lists):
+    chapters = write_fixture(project)
+    (project / "chapters" / "02-results.md").write_text(f"# Results {{#sec:results}}\n\n{body}\n",
+                                                        encoding="utf-8")
+    assert main(["--metadata", "metadata.yaml", "--output", "thesis.pdf", *chapters]) == 0
+    text = " ".join(page.extract_text() for page in PdfReader("thesis.pdf").pages)
+    assert [name for name in ("List of Figures", "List of Tables") if name in text] == lists
