@@ -1,5 +1,5 @@
-"""Tables at a page break, read back from the PDF: a short table is kept whole wherever the break
-falls, and a table longer than a page breaks, its header repeated on each page."""
+"""Tables, read back from the PDF: a short table is kept whole wherever a page break falls, a
+table longer than a page breaks with its header repeated on each page, and cells are set ragged."""
 from __future__ import annotations
 
 import pypdf
@@ -17,11 +17,14 @@ def table(tag: str, rows: int) -> str:
     return f"| Name {tag} | Value |\n|---|---|\n{body}\n: Table {tag}.\n"
 
 
-# Chapter k has k paragraphs before its short table, so the page break falls at a different
-# place in each: without the keep-whole rule some of these tables are split (checked by making
-# every table breakable). The last chapter holds a table taller than a page.
+# The first chapter asks Typst whether it justifies the body and a table cell. In chapter k, k
+# paragraphs come before a short table, so the page break falls at a different place in each:
+# without the keep-whole rule some of these tables are split (checked by making every table
+# breakable). The last chapter holds a table taller than a page.
 CHAPTERS = "\n\n".join(
-    [f"# Place {k}\n\n" + "\n\n".join([FILLER] * k) + f"\n\n{table(f's{k}', SHORT_ROWS)}"
+    ["# Cells\n\nBody justified: `#context par.justify`{=typst}.\n\n| Cell | Justified |\n|:--|:--|\n"
+     "| a | `#context par.justify`{=typst} |\n\n: Cells.\n"]
+    + [f"# Place {k}\n\n" + "\n\n".join([FILLER] * k) + f"\n\n{table(f's{k}', SHORT_ROWS)}"
      for k in range(1, PLACES + 1)] + [f"# Long\n\n{table('long', LONG_ROWS)}"])
 
 
@@ -47,3 +50,8 @@ def test_a_table_longer_than_a_page_breaks_with_its_header_on_each_page(pages):
     spread = sorted(pages_of_rows(pages, "long", LONG_ROWS))
     assert len(spread) >= 2 and spread == list(range(spread[0], spread[-1] + 1))
     assert all("Name long Value" in pages[i] for i in spread)
+
+
+def test_table_cells_are_ragged_while_the_body_is_justified(pages):
+    page = next(text for text in pages if "Body justified" in text)
+    assert "Body justified: true." in page and "a false" in page
