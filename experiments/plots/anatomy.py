@@ -77,7 +77,7 @@ def draw_ticket_anatomy(fig, data: FigureData) -> None:
         ax_values = [entry[metric] for entry in rounds]
         init_ax.errorbar(x, [v["mean"] for v in ax_values], [std_or_zero(v) for v in ax_values],
                          color=colour, marker="o", capsize=2, label=label)
-    init_ax.set_ylabel("|theta_0| (layer std)")
+    init_ax.set_ylabel(r"$|\theta_0|$ (layer std)")
     for ax in (local_ax, overlap_ax, init_ax):
         format_density_axis(ax, data, [METHOD])
         ax.legend(loc="best", frameon=False)
