@@ -122,6 +122,14 @@ if set(DIAGRAMS) & set(FIGURE_EXPERIMENT):
     )
 
 CHAPTERS = sorted(glob("chapters/*.md"))
+# The code that aggregates, draws and typesets is an input of those jobs, so editing it redoes
+# them (seconds each). Trials leave their code out on purpose: the hash of their settings
+# decides, since a rerun costs hours and most edits to training code do not change a number.
+AGGREGATE_CODE = ["experiments/aggregate.py", "experiments/rounds.py"]
+FIGURE_CODE = sorted(
+    ["experiments/figures.py", *AGGREGATE_CODE, *glob("experiments/plots/*.py")]
+)
+DOCUMENT_CODE = sorted(glob("manuscript/**/*.py", recursive=True))
 # A font dropped into fonts/ (or removed) changes the fonts chosen: the thesis is typeset again.
 PROJECT_FONTS = sorted(
     p

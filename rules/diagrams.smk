@@ -9,6 +9,7 @@ rule diagram:
     input:
         source="diagrams/{name}.typ",
         libraries=DIAGRAM_LIBRARIES,
+        code="manuscript/diagrams.py",
     output:
         staged("figures/{name}.pdf"),
     log:

@@ -23,11 +23,11 @@ rule trial:
     wildcard_constraints:
         experiment=one_of(APART),
         seed=r"\d+",
-    threads: 1
     # One job per seed are the experiments whose networks cannot stack here (conv nets on a CPU):
     # together the longest work of a fresh build. Started first, they leave the short stacked
     # jobs to fill the cores at the end, instead of one of them running alone while cores wait.
     priority: 1
+    threads: 1
     resources:
         gpu=GPUS_PER_TRIAL,
         runtime=trial_runtime,
@@ -95,7 +95,8 @@ for experiment in TOGETHER:
 
 rule aggregate:
     input:
-        seed_rounds,
+        rounds=seed_rounds,
+        code=AGGREGATE_CODE,
     output:
         rounds=staged("results/{experiment}/rounds.csv"),
         summary=staged("results/{experiment}/summary.json"),
@@ -109,7 +110,7 @@ rule aggregate:
         out=staged_folder("results/{experiment}"),
     shell:
         "python -m experiments.aggregate --experiments-file {params.experiments_file:q}"
-        " --experiment {wildcards.experiment} --out {params.out:q} {input:q} --log {log:q}"
+        " --experiment {wildcards.experiment} --out {params.out:q} {input.rounds:q} --log {log:q}"
 
 
 rule inference:

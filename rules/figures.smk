@@ -7,6 +7,7 @@ rule figure:
     input:
         rounds=figure_rounds,
         summary=figure_summary,
+        code=FIGURE_CODE,
     output:
         pdf=staged("figures/{name}.pdf"),
         provenance=staged("figures/{name}.provenance.json"),

@@ -16,6 +16,7 @@ rule thesis:
         bibliography="references.bib",
         style=glob("templates/*.typ") + glob("csl/*.csl"),
         fonts=PROJECT_FONTS,
+        code=DOCUMENT_CODE,
         referenced=referenced_by_chapters,
     output:
         staged("thesis.pdf"),

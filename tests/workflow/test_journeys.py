@@ -1,6 +1,7 @@
 """User journeys, driven through the commands a user types: a forked thesis built from scratch
 in a terminal whose input stays open, a failed edit, a kill during typesetting, `--unlock` and a
-resumed run, one experiment rerun while a chapter is broken."""
+resumed run, one experiment rerun while a chapter is broken, edits to the code."""
+import re
 import shutil
 import subprocess
 import sys
@@ -105,3 +106,29 @@ def test_one_experiment_reruns_after_a_kill_while_a_chapter_is_broken(forked):
     draft.unlink()
     assert planned.returncode != 0
     assert "error: chapters/04-draft.md:3: figures/not_drawn_yet.pdf is referenced" in planned.stderr
+
+
+def planned_jobs(project: Path) -> dict[str, int]:
+    """What a dry run of thesis.pdf would run: {rule: jobs}, empty when nothing."""
+    run = snakemake(project, "-n", "thesis.pdf")
+    assert run.returncode == 0, run.stderr[-2000:]
+    table = (run.stdout + run.stderr).partition("Job stats:")[2].partition("total")[0]
+    return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+@pytest.mark.parametrize("module, redone", [
+    ("experiments/plots/lth.py", {"figure", "publish_figure", "thesis", "publish"}),
+    ("manuscript/filters/figures.py", {"thesis", "publish"}),
+    ("experiments/training.py", set()),  # trials: their settings hash decides, not their code
+])
+def test_an_edit_to_the_code_redoes_the_jobs_that_run_it_and_no_trial(forked, module, redone):
+    project, _, _ = forked
+    assert snakemake(project, "--cores", "2", "thesis.pdf").returncode == 0  # after the tests above
+    source = project / module
+    code = source.read_text()
+    source.write_text(code + "\n# an edit\n")
+    try:
+        planned = planned_jobs(project)
+    finally:
+        source.write_text(code)
+    assert set(planned) == redone
