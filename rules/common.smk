@@ -125,10 +125,12 @@ CHAPTERS = sorted(glob("chapters/*.md"))
 # The code that aggregates, draws and typesets is an input of those jobs, so editing it redoes
 # them (seconds each). Trials leave their code out on purpose: the hash of their settings
 # decides, since a rerun costs hours and most edits to training code do not change a number.
-AGGREGATE_CODE = ["experiments/aggregate.py", "experiments/rounds.py"]
+# Found by glob: a workflow copied without the packages (they are installed) has none.
+AGGREGATE_CODE = glob("experiments/aggregate.py") + glob("experiments/rounds.py")
 FIGURE_CODE = sorted(
-    ["experiments/figures.py", *AGGREGATE_CODE, *glob("experiments/plots/*.py")]
+    glob("experiments/figures.py") + AGGREGATE_CODE + glob("experiments/plots/*.py")
 )
+DIAGRAM_CODE = glob("manuscript/diagrams.py")
 DOCUMENT_CODE = sorted(glob("manuscript/**/*.py", recursive=True))
 # A font dropped into fonts/ (or removed) changes the fonts chosen: the thesis is typeset again.
 PROJECT_FONTS = sorted(

@@ -9,7 +9,7 @@ rule diagram:
     input:
         source="diagrams/{name}.typ",
         libraries=DIAGRAM_LIBRARIES,
-        code="manuscript/diagrams.py",
+        code=DIAGRAM_CODE,
     output:
         staged("figures/{name}.pdf"),
     log:
