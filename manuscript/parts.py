@@ -127,7 +127,8 @@ def _filter_chapter(path: str, settings: Settings) -> tuple[list, dict]:
         doc = module.main(doc)
     blocks = doc.content.to_json()
     facts = {**doc.part.facts, **body_facts(blocks), "abstract": moved,
-             "notes": ast.reader_notes(source["blocks"]), "raw_typst": _has_raw_typst(source["blocks"])}
+             "notes": ast.reader_notes(source["blocks"]),
+             "raw_typst": _has_raw_typst(source["blocks"])}
     return blocks, facts
 
 

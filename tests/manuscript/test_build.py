@@ -151,9 +151,10 @@ def test_title_page_labels_from_metadata(project):
     ("| a | b |\n|---|---|\n| 1 | 2 |\n\n: A table.", ["List of Tables"]),
     ("![A figure.](figures/toy.pdf)", ["List of Figures"]),
     # Raw Typst may make figures the build cannot see: the lists stay as the metadata asks.
-    ('```{=typst}\n#figure(rect(), caption: [Drawn in Typst.])\n```', ["List of Figures", "List of Tables"]),
+    ("```{=typst}\n#figure(rect(), caption: [Drawn in Typst.])\n```",
+     ["List of Figures", "List of Tables"]),
 ])
-def test_a_list_of_figures_or_tables_is_printed_only_when_there_may_be_entries(project, body, lists):
+def test_a_list_is_printed_only_when_it_may_have_entries(project, body, lists):
     chapters = write_fixture(project)
     (project / "chapters" / "02-results.md").write_text(f"# Results {{#sec:results}}\n\n{body}\n",
                                                         encoding="utf-8")

@@ -22,8 +22,8 @@ def table(tag: str, rows: int) -> str:
 # without the keep-whole rule some of these tables are split (checked by making every table
 # breakable). The last chapter holds a table taller than a page.
 CHAPTERS = "\n\n".join(
-    ["# Cells\n\nBody justified: `#context par.justify`{=typst}.\n\n| Cell | Justified |\n|:--|:--|\n"
-     "| a | `#context par.justify`{=typst} |\n\n: Cells.\n"]
+    ["# Cells\n\nBody justified: `#context par.justify`{=typst}.\n\n"
+     "| Cell | Justified |\n|:--|:--|\n| a | `#context par.justify`{=typst} |\n\n: Cells.\n"]
     + [f"# Place {k}\n\n" + "\n\n".join([FILLER] * k) + f"\n\n{table(f's{k}', SHORT_ROWS)}"
      for k in range(1, PLACES + 1)] + [f"# Long\n\n{table('long', LONG_ROWS)}"])
 
@@ -36,7 +36,8 @@ def pages(project):  # noqa: F811
 
 
 def pages_of_rows(pages: list[str], tag: str, rows: int) -> set[int]:
-    found = {row: [i for i, text in enumerate(pages) if f"{tag}-{row} x" in text] for row in range(1, rows + 1)}
+    found = {row: [i for i, text in enumerate(pages) if f"{tag}-{row} x" in text]
+             for row in range(1, rows + 1)}
     assert all(found.values()), f"rows of {tag} missing from the PDF"
     return {i for places in found.values() for i in places}
 
