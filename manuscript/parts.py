@@ -32,6 +32,8 @@ from manuscript.scan import scan_chapter
 # What the abstract filter moves from a chapter into the metadata.
 ABSTRACT_KEYS = ("abstract", "abstract-title", "extra-abstracts")
 RAW = ("RawBlock", "RawInline")
+# The Typst figure kind pandoc's writer makes of an element.
+FIGURE_KIND = {"Figure": "image", "Table": "table"}
 AFTER_ABSTRACT = BEFORE_CITEPROC[BEFORE_CITEPROC.index(abstract) + 1:]
 AFTER_PROVENANCE = BEFORE_CITEPROC[BEFORE_CITEPROC.index(provenance) + 1:]
 
@@ -151,13 +153,7 @@ def figure_kinds(elements: list[dict]) -> list[str]:
     """Which lists a part's figures may go to: "image" for a pandoc Figure, "table" for a table
     (the writer makes each a Typst figure of kind table). A Figure holding a table or code
     counts as an image too: at worst a list is printed empty, never left out with entries."""
-    kinds = set()
-    for element in elements:
-        if element["t"] == "Figure":
-            kinds.add("image")
-        if element["t"] == "Table":
-            kinds.add("table")
-    return sorted(kinds)
+    return sorted({FIGURE_KIND[e["t"]] for e in elements if e["t"] in FIGURE_KIND})
 
 
 def _has_raw_typst(blocks: list) -> bool:
