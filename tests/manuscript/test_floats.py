@@ -62,3 +62,28 @@ def test_every_figure_is_linked_to_the_page_it_is_printed_on(floats):
         assert listed == pages[caption].split()[-1]  # the number the footer prints
         captions.append(caption)
     assert sorted(_link_targets(reader, lof)) == captions
+
+
+# Two deferred figures with the same caption: the markers hold the caption, so their order tells
+# them apart.
+TWINS = "\n\n".join(
+    f"# Chapter {n}\n\n{FILLER}\n\n![The same caption.](plot.png){{#fig:t{n} width=100%}}\n\n"
+    f"See `#ref(<fig:t{n}>)`{{=typst}} here. {FILLER}" for n in (1, 2))
+
+
+def test_figures_with_the_same_caption_are_each_linked_to_their_own_page(project):  # noqa: F811
+    pdf, warnings = build(project, METADATA, TWINS, name="twins")
+    assert warnings == []
+    reader = pypdf.PdfReader(pdf)
+    pages = [" ".join(p.extract_text().split()) for p in reader.pages]
+    lof = next(i for i, text in enumerate(pages) if "List of Figures" in text)
+    captions = []
+    for n in (1, 2):
+        caption = next(i for i, text in enumerate(pages) if f"Figure {n}.1: The same caption." in text)
+        reference = next(i for i, text in enumerate(pages) if f"See Figure {n}.1 here" in text)
+        assert caption == reference + 1
+        assert _link_targets(reader, reference) == [caption]
+        listed = re.search(rf"Figure {n}\.1 The same caption\.[ .]+(\w+)", pages[lof])[1]
+        assert listed == pages[caption].split()[-1]
+        captions.append(caption)
+    assert captions[0] != captions[1] and sorted(_link_targets(reader, lof)) == captions
