@@ -27,7 +27,7 @@ from manuscript.cache import key as cache_key
 from manuscript.filters import BEFORE_CITEPROC, abstract, provenance
 from manuscript.filters.common import Part
 from manuscript.pandoc import read_json, read_markdown
-from manuscript.scan import scan_chapter
+from manuscript.scan import chapter_meta, scan_chapter
 
 # What the abstract filter moves from a chapter into the metadata.
 ABSTRACT_KEYS = ("abstract", "abstract-title", "extra-abstracts")
@@ -76,7 +76,7 @@ def read_settings(metadata: str, chapters: list[str], cache) -> Settings:
         cache.put("metadata", key, base)
     meta = dict(base["meta"])
     for chapter in chapters:
-        meta.update(read_markdown(chapter, cache)["meta"])
+        meta.update(chapter_meta(chapter, cache))
     meta = dict(sorted(meta.items()))
     meta["source-files"] = {"t": "MetaList", "c": [{"t": "MetaString", "c": c} for c in chapters]}
     filtered_on = {k: v for k, v in meta.items() if k != "source-files"}  # only errors name the files

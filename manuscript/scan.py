@@ -33,11 +33,13 @@ class References:
 
 @dataclass
 class _Found:
-    """What one chapter names, before the folders of metadata are applied."""
+    """What one chapter names, before the folders of metadata are applied, and its own YAML
+    metadata (pandoc JSON), which the build's settings read without loading every tree."""
     figures: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
     templates: list[str] = field(default_factory=list)
     experiments: list[str] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
 
 
 def scan(chapters: list[str], templates_dir: str = "templates", results_root: str = "results",
@@ -57,6 +59,11 @@ def scan_chapter(chapter: str, templates_dir: str = "templates", results_root: s
         summaries=[f"{results_root}/{name}/summary.json" for name in found.experiments])
 
 
+def chapter_meta(chapter: str, cache=None) -> dict:
+    """The chapter's own YAML metadata, as pandoc reads it."""
+    return _found_in(chapter, cache).meta
+
+
 def _found_in(chapter: str, cache) -> _Found:
     """What ``chapter`` names; with a Cache, walked once per version of its bytes (the walk over
     every chapter's tree took about 0.3 s of each Snakemake start and again in the build)."""
@@ -72,7 +79,7 @@ def _found_in(chapter: str, cache) -> _Found:
 
 
 def _walk(ast: dict) -> _Found:
-    found = _Found()
+    found = _Found(meta=ast["meta"])
     for element in document_elements(ast):
         kind = element["t"]
         if kind == "Image" and "://" not in element["c"][2][0]:
