@@ -1,5 +1,6 @@
 """Tables, read back from the PDF: a short table is kept whole wherever a page break falls, a
-table longer than a page breaks with its header repeated on each page, and cells are set ragged."""
+table longer than a page breaks with its header repeated on each page, and cells are set ragged
+and, where the author gave a column no alignment, flush left."""
 from __future__ import annotations
 
 import pypdf
@@ -17,13 +18,16 @@ def table(tag: str, rows: int) -> str:
     return f"| Name {tag} | Value |\n|---|---|\n{body}\n: Table {tag}.\n"
 
 
-# The first chapter asks Typst whether it justifies the body and a table cell. In chapter k, k
-# paragraphs come before a short table, so the page break falls at a different place in each:
-# without the keep-whole rule some of these tables are split (checked by making every table
-# breakable). The last chapter holds a table taller than a page.
+# The first chapter asks Typst whether it justifies the body and a table cell, and how it aligns
+# a cell of a column the author gave no alignment. In chapter k, k paragraphs come before a
+# short table, so the page break falls at a different place in each: without the keep-whole
+# rule some of these tables are split (checked by making every table breakable). The last
+# chapter holds a table taller than a page.
 CHAPTERS = "\n\n".join(
     ["# Cells\n\nBody justified: `#context par.justify`{=typst}.\n\n"
-     "| Cell | Justified |\n|:--|:--|\n| a | `#context par.justify`{=typst} |\n\n: Cells.\n"]
+     "| Cell | Justified |\n|:--|:--|\n| a | `#context par.justify`{=typst} |\n\n: Cells.\n\n"
+     "| Cell | Aligned |\n|---|---|\n| b | `#context repr(align.alignment)`{=typst} |\n\n"
+     ": Default alignment.\n"]
     + [f"# Place {k}\n\n" + "\n\n".join([FILLER] * k) + f"\n\n{table(f's{k}', SHORT_ROWS)}"
      for k in range(1, PLACES + 1)] + [f"# Long\n\n{table('long', LONG_ROWS)}"])
 
@@ -56,3 +60,9 @@ def test_a_table_longer_than_a_page_breaks_with_its_header_on_each_page(pages):
 def test_table_cells_are_ragged_while_the_body_is_justified(pages):
     page = next(text for text in pages if "Body justified" in text)
     assert "Body justified: true." in page and "a false" in page
+
+
+def test_a_column_without_an_alignment_is_set_flush_left_as_in_print(pages):
+    """pandoc leaves such a column's alignment to Typst, whose table sits in a centred block."""
+    page = next(text for text in pages if "Default alignment" in text)
+    assert "b start" in page
