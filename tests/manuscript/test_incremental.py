@@ -49,6 +49,19 @@ def test_after_a_prose_edit_only_that_chapter_is_filtered_and_the_typst_is_a_cle
     assert warm == _from_scratch(project, chapters)
 
 
+def test_an_edit_to_a_chapters_own_metadata_reaches_the_title_page(project):
+    """A chapter's YAML block is read from its scan record, not its tree: kept with each version."""
+    chapters = write_fixture(project)
+    intro = project / "chapters" / "01-intro.md"
+    intro.write_text("---\nsubtitle: First subtitle\n---\n\n" + intro.read_text(encoding="utf-8"),
+                     encoding="utf-8")
+    assert "First subtitle" in _build(chapters)
+    _edit(project, "01-intro.md", "First subtitle", "Second subtitle")
+    warm = _build(chapters)
+    assert "Second subtitle" in warm and "First subtitle" not in warm
+    assert warm == _from_scratch(project, chapters)
+
+
 def test_a_new_first_citation_renumbers_the_later_chapters_as_a_clean_build_does(project):
     chapters = write_fixture(project)
     _build(chapters)
