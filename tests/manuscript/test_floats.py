@@ -87,3 +87,25 @@ def test_figures_with_the_same_caption_are_each_linked_to_their_own_page(project
         assert listed == pages[caption].split()[-1]
         captions.append(caption)
     assert captions[0] != captions[1] and sorted(_link_targets(reader, lof)) == captions
+
+
+# A deferred figure and a table written after it with the same caption: the table is printed
+# first, the figure's float after it. Each list and link must still find its own.
+MIXED = (f"# Mixed\n\n{FILLER}\n\n![Shared caption.](plot.png){{#fig:m width=100%}}\n\n"
+         "See `#ref(<fig:m>)`{=typst} and `#ref(<tbl:m>)`{=typst} here.\n\n"
+         "| A | B |\n|---|---|\n| 1 | 2 |\n\n: Shared caption. {#tbl:m}\n")
+
+
+def test_a_figure_and_a_table_with_the_same_caption_each_keep_their_page(project):  # noqa: F811
+    pdf, warnings = build(project, METADATA + "lot: true\n", MIXED, name="mixed")
+    assert warnings == []
+    reader = pypdf.PdfReader(pdf)
+    pages = [" ".join(p.extract_text().split()) for p in reader.pages]
+    figure = next(i for i, text in enumerate(pages) if "Figure 1.1: Shared caption." in text)
+    table = next(i for i, text in enumerate(pages) if "Table 1.1: Shared caption." in text)
+    reference = next(i for i, text in enumerate(pages) if "See Figure 1.1 and Table 1.1 here" in text)
+    assert table == reference < figure  # the table is printed before the deferred figure
+    assert _link_targets(reader, reference) == [figure, table]
+    lists = " ".join(pages[:reference])
+    assert re.search(r"Figure 1\.1 Shared caption\.[ .]+(\w+)", lists)[1] == pages[figure].split()[-1]
+    assert re.search(r"Table 1\.1 Shared caption\.[ .]+(\w+)", lists)[1] == pages[table].split()[-1]
