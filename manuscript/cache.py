@@ -92,6 +92,14 @@ class Cache:
         self.used.add(path)
         return json.loads(data)
 
+    def remember(self, kind: str, key: str, compute):
+        """The cached value, or else `compute()`, stored (as JSON: tuples come back as lists)."""
+        value = self.get(kind, key)
+        if value is None:
+            value = compute()
+            self.put(kind, key, value)
+        return value
+
     def has(self, kind: str, key: str) -> bool:
         """Whether an entry exists (without reading it); one that does is spared from `sweep`."""
         path = self._path(kind, key)

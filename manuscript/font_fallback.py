@@ -21,12 +21,9 @@ def fallback_fonts(settings, chars: str) -> list[str]:
     preferred = [preferred] if isinstance(preferred, str) else list(preferred)
     dirs = fonts.font_dirs(Path.cwd())
     key = cache_key("fonts", sorted(set(chars)), preferred, fonts.font_files(dirs))
-    chosen = settings.cache.get("fonts", key)
-    if chosen is None:
-        # the probe must see the fonts Typst will be given (fonts/ included), not only its own
-        chosen = fonts.choose_fonts(chars, fonts.scan_fonts(dirs), preferred, font_paths=dirs)
-        settings.cache.put("fonts", key, list(chosen))
-    fallback, missing = chosen
+    # the probe must see the fonts Typst will be given (fonts/ included), not only its own
+    fallback, missing = settings.cache.remember("fonts", key, lambda: fonts.choose_fonts(
+        chars, fonts.scan_fonts(dirs), preferred, font_paths=dirs))
     if missing:
         print(fonts.report_missing(missing), file=sys.stderr)
     return list(fallback)

@@ -68,12 +68,8 @@ class Settings:
 def read_settings(metadata: str, chapters: list[str], cache) -> Settings:
     """`metadata` (YAML, read as pandoc's --metadata-file reads it) under the chapters' own YAML
     blocks (a later one wins), with `source-files` naming the chapters for error messages."""
-    key = cache_key("metadata", files=[metadata])
-    base = cache.get("metadata", key)
-    if base is None:
-        metadata_file.check(metadata)  # a changed file: its YAML and settings, at their lines
-        base = read_json(["-f", "markdown", "--metadata-file", metadata, "-t", "json"])
-        cache.put("metadata", key, base)
+    base = cache.remember("metadata", cache_key("metadata", files=[metadata]),
+                          lambda: _read_metadata_file(metadata))
     meta = dict(base["meta"])
     for chapter in chapters:
         meta.update(chapter_meta(chapter, cache))
@@ -83,6 +79,12 @@ def read_settings(metadata: str, chapters: list[str], cache) -> Settings:
     settings = Settings(meta, base["pandoc-api-version"], digest(filtered_on), cache)
     _check_style(settings.get("csl", None), cache)
     return settings
+
+
+def _read_metadata_file(metadata: str) -> dict:
+    """A changed metadata file, checked (its YAML and settings, at their lines) and read."""
+    metadata_file.check(metadata)
+    return read_json(["-f", "markdown", "--metadata-file", metadata, "-t", "json"])
 
 
 def _check_style(csl, cache) -> None:
@@ -200,11 +202,8 @@ def appendix(settings: Settings, shown: dict) -> tuple[list, dict]:
     provenance: (blocks, facts); no blocks when there is nothing to show."""
     files = provenance.sources(shown, settings.doc([])) + _bibliographies(settings)
     key = cache_key("appendix", shown, settings.key, files=files)
-    cached = settings.cache.get("appendix", key)
-    if cached is None:
-        cached = _appendix(settings, shown)
-        settings.cache.put("appendix", key, cached)
-    return cached[0], cached[1]
+    blocks, facts = settings.cache.remember("appendix", key, lambda: _appendix(settings, shown))
+    return blocks, facts
 
 
 def _appendix(settings: Settings, shown: dict) -> list:

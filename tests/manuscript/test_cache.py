@@ -49,3 +49,17 @@ def test_a_key_changes_with_the_bytes_of_each_declared_file_and_nothing_else(tmp
     assert len({first, second, key("chapter", {"setting": 1}, files=[chapter, bib]),
                 key("chapter", {"setting": 2}, files=[chapter, bib]),
                 key("section", {"setting": 2}, files=[chapter, bib])}) == 5
+
+
+def test_remember_computes_once_per_key(tmp_path):
+    cache, calls = Cache(tmp_path), []
+
+    def compute():
+        calls.append(1)
+        return ("before", "after")
+
+    assert cache.remember("frame", "k", compute) == ("before", "after")
+    assert cache.remember("frame", "k", compute) == ["before", "after"]  # as JSON keeps it
+    assert len(calls) == 1
+    assert Cache(tmp_path).remember("frame", "k", compute) == ["before", "after"]
+    assert len(calls) == 1  # a later build reads it back

@@ -10,6 +10,7 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTCollection, TTFont
 
 from manuscript import fonts
+from manuscript.cache import Cache
 from manuscript.font_fallback import fallback_fonts
 from tests.manuscript.test_fonts import PUA, dejavu_sans_file
 
@@ -51,14 +52,15 @@ def test_every_face_of_a_collection_is_read(tmp_path):
 
 
 class _Settings(dict):
-    class cache:  # noqa: N801  (a stand-in for manuscript.cache.Cache: remembers nothing)
-        get = staticmethod(lambda kind, key: None)
-        put = staticmethod(lambda kind, key, value: None)
+    """The metadata and the build cache, as fallback_fonts reads them from parts.Settings."""
+    cache: Cache
 
 
 def test_the_build_uses_a_collection_face_from_fonts_folder(tmp_path, monkeypatch, capsys):
     collection(tmp_path / "fonts")
     monkeypatch.chdir(tmp_path)
-    chosen = fallback_fonts(_Settings(fonts=["Libertinus Serif"]), "Text " + PUA)
+    settings = _Settings(fonts=["Libertinus Serif"])
+    settings.cache = Cache(tmp_path / "cache")  # empty: the fonts are chosen afresh
+    chosen = fallback_fonts(settings, "Text " + PUA)
     assert FAMILY in chosen
     assert "no font for" not in capsys.readouterr().err
