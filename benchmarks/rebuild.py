@@ -4,6 +4,7 @@
     python benchmarks/rebuild.py               # 3 timed rebuilds, prints each and the median
     python benchmarks/rebuild.py --repeats 5 --cold   # also time one build with no build cache
     python benchmarks/rebuild.py --typst-server       # a writing session: a warm Typst compiler
+    python benchmarks/rebuild.py --repeats 21 --against ../other   # this checkout against another
 
 Run it from the project root with thesis.pdf up to date (a plain `snakemake --cores 4
 thesis.pdf` first); it refuses otherwise, so no experiment is ever run by a benchmark. Each
@@ -13,6 +14,12 @@ the thesis rebuilt once more, so thesis.pdf matches the sources again when the s
 --cold first times a build from nothing: it deletes build/cache/ (never results or figures)
 and stops the Typst server, if you started one (manuscript.typst_server). With a server running,
 the timed rebuilds use it; without one, they compile in the build's own process.
+--against DIR alternates the timed rebuilds with the same rebuild in another checkout of the
+project (a git worktree at another commit, say; its thesis.pdf up to date too), so that a change is
+measured on one machine at one time, and prints the paired difference with a 95% bootstrap
+interval: a single run's noise on a shared machine (0.2-0.4 s) is larger than most changes. Each
+checkout runs its own code: Snakemake and the build import the project's packages from the
+folder they run in. It takes neither --cold nor --typst-server.
 --typst-server starts a server for the timed rebuilds (after one untimed build, which pays its
 first, cold layout as a writing session does once) and stops it at the end. Processor seconds
 then leave out the server's.
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import random
 import resource
 import secrets
 import shutil
@@ -38,19 +46,20 @@ SERVER_SOCKET = Path("build/typst-server.sock")
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
-def snakemake(*args: str) -> subprocess.CompletedProcess:
+def snakemake(*args: str, root: Path = Path(".")) -> subprocess.CompletedProcess:
     return subprocess.run([*SNAKEMAKE, *args], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL)
+                          stdin=subprocess.DEVNULL, cwd=root)
 
 
-def require_up_to_date() -> None:
-    """Exit non-zero unless a dry run says there is nothing to do for the thesis."""
-    dry_run = snakemake("--dry-run", TARGET)
+def require_up_to_date(root: Path = Path(".")) -> None:
+    """Exit non-zero unless a dry run in `root` says there is nothing to do for the thesis."""
+    dry_run = snakemake("--dry-run", TARGET, root=root)
     output = dry_run.stdout + dry_run.stderr
     if dry_run.returncode != 0 or "Nothing to be done" not in output:
         print(output[-3000:], file=sys.stderr)
-        sys.exit(f"rebuild.py: {TARGET} is not up to date; run `snakemake --cores 4 {TARGET}` "
-                 "first (the benchmark never runs experiments)")
+        where = "" if root == Path(".") else f" in {root}"
+        sys.exit(f"rebuild.py: {TARGET} is not up to date{where}; run `snakemake --cores 4 "
+                 f"{TARGET}` there first (the benchmark never runs experiments)")
 
 
 def edited(text: str, word: str) -> str:
@@ -69,12 +78,12 @@ def _is_prose(paragraph: str) -> bool:
     return first.isalpha() and paragraph.rstrip().endswith(".")
 
 
-def timed_build(*extra: str) -> tuple[float, float]:
-    """Wall and processor seconds of one `snakemake --cores 4 thesis.pdf`; a failed build ends
-    the script. Processor time (Snakemake and every process it waits for, not a Typst server)
-    is the steadier figure on a machine shared with other work."""
+def timed_build(*extra: str, root: Path = Path(".")) -> tuple[float, float]:
+    """Wall and processor seconds of one `snakemake --cores 4 thesis.pdf` in `root`; a failed
+    build ends the script. Processor time (Snakemake and every process it waits for, not a Typst
+    server) is the steadier figure on a machine shared with other work."""
     started, cpu_before = time.perf_counter(), _children_cpu()
-    build = snakemake("--cores", "4", *extra, TARGET)
+    build = snakemake("--cores", "4", *extra, TARGET, root=root)
     seconds, cpu = time.perf_counter() - started, _children_cpu() - cpu_before
     if build.returncode != 0:
         print((build.stdout + build.stderr)[-3000:], file=sys.stderr)
@@ -87,16 +96,48 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def time_text_edits(original: bytes, repeats: int) -> list[tuple[float, float]]:
-    times = []
-    for _ in range(repeats):
+def time_text_edits(originals: dict[Path, bytes], repeats: int) -> dict[Path, list]:
+    """`repeats` one-sentence rebuilds in each checkout (wall and processor seconds), the
+    checkouts taking turns at going first."""
+    times: dict[Path, list] = {root: [] for root in originals}
+    roots = list(originals)
+    for index in range(repeats):
         # A word never built before, so no cache can have seen this version of the chapter.
         word = "indeed" + "".join(chr(ord("a") + int(c, 16)) for c in secrets.token_hex(3))
-        CHAPTER.write_text(edited(original.decode("utf-8"), word), encoding="utf-8")
-        times.append(timed_build())
-        print(f"text-only rebuild: {times[-1][0]:.2f} s, processor {times[-1][1]:.2f} s "
-              f"(snakemake --cores 4 {TARGET} after editing one sentence of {CHAPTER})", flush=True)
+        for root in roots if index % 2 == 0 else roots[::-1]:
+            text = edited(originals[root].decode("utf-8"), word)
+            (root / CHAPTER).write_text(text, encoding="utf-8")
+            times[root].append(timed_build(root=root))
+            where = f" in {root}" if len(roots) > 1 else ""
+            print(f"text-only rebuild{where}: {times[root][-1][0]:.2f} s, processor "
+                  f"{times[root][-1][1]:.2f} s (snakemake --cores 4 {TARGET} after editing one "
+                  f"sentence of {CHAPTER})", flush=True)
     return times
+
+
+def paired_difference(first: list[float], second: list[float], resamples: int = 2000,
+                      seed: int = 0) -> tuple[float, float, float]:
+    """Median of first[i] - second[i], and a 95% bootstrap interval of that median (seeded)."""
+    differences = [a - b for a, b in zip(first, second)]
+    draw = random.Random(seed)
+    medians = sorted(statistics.median(draw.choices(differences, k=len(differences)))
+                     for _ in range(resamples))
+    low, high = medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
+    return statistics.median(differences), low, high
+
+
+def report(times: dict[Path, list]) -> None:
+    for root, runs in times.items():
+        walls, cpus = [t for t, _ in runs], [c for _, c in runs]
+        where = f" in {root}" if len(times) > 1 else ""
+        each = ", ".join(f"{t:.2f}" for t in walls)
+        print(f"text-only rebuild{where}: median {statistics.median(walls):.2f} s, processor "
+              f"{statistics.median(cpus):.2f} s, over {len(runs)} (each: {each} s)")
+    if len(times) == 2:
+        (here, ours), (there, theirs) = times.items()
+        middle, low, high = paired_difference([t for t, _ in ours], [t for t, _ in theirs])
+        print(f"difference, {here} minus {there}: median {middle:+.2f} s, 95% bootstrap interval "
+              f"{low:+.2f} to {high:+.2f} s, over {len(ours)} pairs")
 
 
 def time_cold_build() -> tuple[float, float]:
@@ -136,21 +177,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cold", action="store_true", help=f"also time one build without {BUILD_CACHE}/")
     parser.add_argument("--typst-server", action="store_true",
                         help="time the rebuilds with a warm Typst server, started and stopped here")
+    parser.add_argument("--against", type=Path, metavar="DIR",
+                        help="alternate with the same rebuild in another checkout")
     args = parser.parse_args(argv)
-    require_up_to_date()
+    if args.against and (args.cold or args.typst_server):
+        parser.error("--against takes neither --cold nor --typst-server")
+    if args.against and not (args.against / CHAPTER).is_file():
+        parser.error(f"--against {args.against}: not a checkout of the project (no {CHAPTER})")
+    if args.against and args.against.resolve() == Path.cwd().resolve():
+        parser.error("--against names this checkout; give another one")
+    roots = [Path("."), *([args.against] if args.against else [])]
+    for root in roots:
+        require_up_to_date(root)
     if args.cold:
         time_cold_build()
-    original = CHAPTER.read_bytes()
+    originals = {root: (root / CHAPTER).read_bytes() for root in roots}
     try:
         with typst_server() if args.typst_server else contextlib.nullcontext():
-            times = time_text_edits(original, args.repeats)
+            times = time_text_edits(originals, args.repeats)
     finally:
-        CHAPTER.write_bytes(original)
-        timed_build()  # thesis.pdf matches the restored sources again
-    walls, cpus = [t for t, _ in times], [c for _, c in times]
-    each = ", ".join(f"{t:.2f}" for t in walls)
-    print(f"text-only rebuild: median {statistics.median(walls):.2f} s, processor "
-          f"{statistics.median(cpus):.2f} s, over {len(times)} (each: {each} s)")
+        for root, original in originals.items():
+            (root / CHAPTER).write_bytes(original)
+            timed_build(root=root)  # thesis.pdf matches the restored sources again
+    report(times)
     return 0
 
 
