@@ -196,8 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         with typst_server() if args.typst_server else contextlib.nullcontext():
             times = time_text_edits(originals, args.repeats)
     finally:
-        for root, original in originals.items():
+        for root, original in originals.items():  # every chapter first: a build may fail
             (root / CHAPTER).write_bytes(original)
+        for root in originals:
             timed_build(root=root)  # thesis.pdf matches the restored sources again
     report(times)
     return 0

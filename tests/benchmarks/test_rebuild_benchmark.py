@@ -69,3 +69,15 @@ def test_the_paired_difference_and_its_interval():
     middle, low, high = rebuild.paired_difference([2.0, 2.4, 2.1, 2.9, 2.2], [2.0, 2.0, 2.0, 2.0, 2.0])
     assert middle == pytest.approx(0.2) and low <= middle <= high
     assert (low, high) == rebuild.paired_difference([2.0, 2.4, 2.1, 2.9, 2.2], [2.0] * 5)[1:]  # seeded
+
+
+def test_a_failed_build_ends_it_with_every_chapter_restored(here, tmp_path):
+    other = checkout(tmp_path / "other")
+    # This checkout builds only an edited chapter (the benchmark's words start "indeed"), so its
+    # rebuild after the restore fails, before the other checkout's would run.
+    needs_edit = SNAKEFILE.replace('shell: "cat', 'shell: "grep -q indeed {input} && cat')
+    (here / "Snakefile").write_text(needs_edit)
+    with pytest.raises(SystemExit, match="snakemake failed"):
+        rebuild.main(["--repeats", "1", "--against", str(other)])
+    for root in (here, other):
+        assert (root / "chapters" / "01-introduction.md").read_text() == CHAPTER
