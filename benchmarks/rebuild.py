@@ -57,9 +57,9 @@ def require_up_to_date(root: Path = Path(".")) -> None:
     output = dry_run.stdout + dry_run.stderr
     if dry_run.returncode != 0 or "Nothing to be done" not in output:
         print(output[-3000:], file=sys.stderr)
-        where = "" if root == Path(".") else f" in {root}"
+        where, there = ("", "") if root == Path(".") else (f" in {root}", " there")
         sys.exit(f"rebuild.py: {TARGET} is not up to date{where}; run `snakemake --cores 4 "
-                 f"{TARGET}` there first (the benchmark never runs experiments)")
+                 f"{TARGET}`{there} first (the benchmark never runs experiments)")
 
 
 def edited(text: str, word: str) -> str:
@@ -171,6 +171,19 @@ def typst_server():
         server.wait(timeout=30)
 
 
+def checkouts(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[Path]:
+    """This checkout, and the one --against names once it is seen to be another checkout."""
+    if not args.against:
+        return [Path(".")]
+    if args.cold or args.typst_server:
+        parser.error("--against takes neither --cold nor --typst-server")
+    if not (args.against / CHAPTER).is_file():
+        parser.error(f"--against {args.against}: not a checkout of the project (no {CHAPTER})")
+    if args.against.resolve() == Path.cwd().resolve():
+        parser.error("--against names this checkout; give another one")
+    return [Path("."), args.against]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed rebuilds (default 3)")
@@ -180,13 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--against", type=Path, metavar="DIR",
                         help="alternate with the same rebuild in another checkout")
     args = parser.parse_args(argv)
-    if args.against and (args.cold or args.typst_server):
-        parser.error("--against takes neither --cold nor --typst-server")
-    if args.against and not (args.against / CHAPTER).is_file():
-        parser.error(f"--against {args.against}: not a checkout of the project (no {CHAPTER})")
-    if args.against and args.against.resolve() == Path.cwd().resolve():
-        parser.error("--against names this checkout; give another one")
-    roots = [Path("."), *([args.against] if args.against else [])]
+    roots = checkouts(parser, args)
     for root in roots:
         require_up_to_date(root)
     if args.cold:
